@@ -4,7 +4,7 @@ Classifies the 2,302 TweepFake validation tweets with the same model both ways, 
 prints tweets/s for: a TF-IDF run, MiniLM-L6 (an untrained sequence-classification head is enough for speed)
 and a small random OpenELM. Not a test: figures depend on the machine and its load.
 
-    python bench/predict_speed.py [--data DIR] [--tfidf RUN_DIR] [--n N] [--repeat R]
+    python bench/predict_speed.py [--data DIR] [--tfidf RUN_DIR] [--n N] [--repeat R] [--threads T]
 """
 from __future__ import annotations
 import argparse, json, sys, tempfile, time, warnings
@@ -87,7 +87,10 @@ def main(argv=None):
     ap.add_argument("--n", type=int, default=None, help="use the first N tweets only")
     ap.add_argument("--repeat", type=int, default=1, help="time each way this many times, keep the best")
     ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's); on a CPU shared "
+                    "with other jobs, 1 avoids threads waiting on each other")
     a = ap.parse_args(argv)
+    if a.threads: torch.set_num_threads(a.threads)
     data = Path(a.data) if a.data else shared_path("data", "tweepfake")
     if data is None: sys.exit("no data: pass --data DIR (a folder with validation.csv)")
     va = load_tweepfake(data, splits=["validation"])["validation"]
