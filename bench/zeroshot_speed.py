@@ -1,7 +1,7 @@
 """Zero-shot scoring speed: tweets/s of `deepfake_detect.zeroshot.ZeroShotScorer`.
 
     python bench/zeroshot_speed.py                      # SmolLM2-135M-Instruct GGUF (offline default), 50 tweets
-    python bench/zeroshot_speed.py --n 200 --batch-size 32 --data ../shared/data/tweepfake
+    python bench/zeroshot_speed.py --n 200 --batch-size 32 --threads 1 --data ../shared/data/tweepfake
     python bench/zeroshot_speed.py --model apple/OpenELM-270M --observer apple/OpenELM-270M-Instruct
 
 Texts: the first --n tweets of a stratified draw from `<data>/validation.csv` (TweepFake format; default: the
@@ -32,10 +32,12 @@ def main(argv=None) -> int:
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--max-length", type=int, default=128)
     p.add_argument("--device", default=None)
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--json", default=None, help="write the figures to this JSON file")
     a = p.parse_args(argv)
 
     import torch
+    if a.threads: torch.set_num_threads(a.threads)
     from deepfake_detect.core import atomic_write, library_versions, shared_path
     from deepfake_detect.zeroshot import ZeroShotScorer, stratified_subset
 
