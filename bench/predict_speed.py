@@ -94,7 +94,7 @@ def main(argv=None):
     data = Path(a.data) if a.data else shared_path("data", "tweepfake")
     if data is None: sys.exit("no data: pass --data DIR (a folder with validation.csv)")
     va = load_tweepfake(data, splits=["validation"])["validation"]
-    texts = va["text"][:a.n] if a.n else va["text"]
+    texts = list(va["text"])[:a.n] if a.n else list(va["text"])
     hf_logging.disable_progress_bar(); warnings.simplefilter("ignore")
     print(f"{len(texts)} validation tweets; torch {torch.__version__}, {torch.get_num_threads()} threads, device cpu "
           f"(GPU here: {get_device() != 'cpu'}); CPU shared with other jobs, so figures vary run to run\n")
