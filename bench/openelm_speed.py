@@ -24,11 +24,10 @@ Not a test: the figures depend on the machine and its load. Examples:
     python bench/openelm_speed.py --device cuda --sizes 270M 450M --batch-size 128 --infer-batch-size 1024 --compile
 """
 from __future__ import annotations
-import argparse, json, math, platform, resource, sys, time
+import argparse, json, math, platform, resource, time
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 from deepfake_detect.core import atomic_write, get_device, library_versions
 from deepfake_detect.openelm import (OpenELMForCausalLM, OpenELMForSequenceClassification, openelm_size_config,

@@ -11,8 +11,8 @@ __all__ = ['OPENELM_SIZES', 'OPENELM_TASKS', 'DEFAULT_TOKENIZER_REPO', 'make_div
            'OpenELMCheckpointError', 'OpenELMPreTrainedModel', 'OpenELMModel', 'OpenELMForCausalLM',
            'OpenELMForSequenceClassification', 'load_openelm', 'load_tokenizer']
 
-# %% ../nbs/02_openelm.ipynb #6f5a2865
-import json, logging, os, re
+# %% ../nbs/02_openelm.ipynb #4bccf501
+import logging, os, re
 from typing import Literal  # resolves the annotations OpenELMConfig inherits (for the docs)
 import numpy as np
 from pathlib import Path
@@ -29,7 +29,7 @@ from transformers.modeling_outputs import (BaseModelOutputWithPast, CausalLMOutp
                                            SequenceClassifierOutputWithPast)
 from .core import DetectError
 
-# %% ../nbs/02_openelm.ipynb #e661fc80
+# %% ../nbs/02_openelm.ipynb #56862a36
 def make_divisible(v:float,    # the value to round
                    divisor:int # the result is a multiple of this
                   ) -> int:    # the nearest multiple of `divisor`, at least `divisor`, never below 90% of `v`
@@ -42,7 +42,7 @@ def _spread(lo:float, hi:float, n:int) -> list[float]:
     "`n` evenly spaced values from `lo` to `hi` (ends included), each rounded to 2 decimals, as Apple's code does."
     return [float(round(v, 2)) for v in np.linspace(lo, hi, num=n, dtype=float)]
 
-# %% ../nbs/02_openelm.ipynb #3af004e4
+# %% ../nbs/02_openelm.ipynb #9d6a0e8a
 class OpenELMConfigError(DetectError, ValueError):
     "An OpenELM config.json that is missing a field or has a bad value."
 
@@ -140,7 +140,7 @@ class OpenELMConfig(PreTrainedConfig):
     @property
     def intermediate_size(self) -> int: return max(self.intermediate_sizes)
 
-# %% ../nbs/02_openelm.ipynb #f0b6670a
+# %% ../nbs/02_openelm.ipynb #ab3ec38d
 def layer_table(config:OpenELMConfig # the configuration to describe
                ) -> "pd.DataFrame":  # one row per layer
     "Per-layer sizes of an OpenELM configuration: heads, projection widths, FFN width and parameters."
@@ -176,7 +176,7 @@ def count_parameters(config:OpenELMConfig) -> int:
     head = 0 if config.share_input_output_layers else config.vocab_size * config.model_dim
     return int(layer_table(config).params.sum()) + config.vocab_size * config.model_dim + config.model_dim + head
 
-# %% ../nbs/02_openelm.ipynb #83de4b3a
+# %% ../nbs/02_openelm.ipynb #644e6468
 def tiny_openelm_config(**overrides # any OpenELMConfig field, e.g. vocab_size=32000, num_labels=2
                        ) -> OpenELMConfig:
     "A small OpenELM configuration for fast tests (2 layers, width 64, vocabulary 512)."
@@ -186,7 +186,7 @@ def tiny_openelm_config(**overrides # any OpenELMConfig field, e.g. vocab_size=3
     kw.update(overrides)
     return OpenELMConfig(**kw)
 
-# %% ../nbs/02_openelm.ipynb #994644ce
+# %% ../nbs/02_openelm.ipynb #2771b822
 class OpenELMRMSNorm(nn.Module):
     "RMSNorm computed in float32: `x / sqrt(mean(x²) + eps) * weight`."
     def __init__(self, dim:int, eps:float=1e-6):
@@ -220,7 +220,7 @@ def apply_rope(x:torch.Tensor, # [B, H, S, head_dim]
     xf = x.float()
     return (xf * cos + _rotate_half(xf) * sin).to(x.dtype)
 
-# %% ../nbs/02_openelm.ipynb #925144c5
+# %% ../nbs/02_openelm.ipynb #fbbf15a2
 def _attention_mask(attention_mask, q_len:int, past:int, device):
     "Return `(mask, is_causal)` for SDPA: `mask` is None or a bool [B, 1, q_len, past+q_len] (True = attend)."
     if attention_mask is not None and attention_mask.dim() == 4:
@@ -242,7 +242,7 @@ def _attention_mask(attention_mask, q_len:int, past:int, device):
         mask = mask | (kpos == qpos)[None, None]   # a query always sees itself: no all-masked (NaN) rows
     return mask, False
 
-# %% ../nbs/02_openelm.ipynb #2dce5941
+# %% ../nbs/02_openelm.ipynb #c1dc5922
 class OpenELMAttention(nn.Module):
     "Grouped-query attention with a fused `qkv_proj`, per-head q/k RMSNorm and RoPE."
     def __init__(self, config:OpenELMConfig, layer_idx:int):
@@ -301,7 +301,7 @@ class OpenELMDecoderLayer(GradientCheckpointingLayer):
         h = hidden_states + self.attn(self.attn_norm(hidden_states), cos, sin, mask, is_causal, cache)
         return h + self.ffn(self.ffn_norm(h))
 
-# %% ../nbs/02_openelm.ipynb #f0a03879
+# %% ../nbs/02_openelm.ipynb #912ce4f0
 class OpenELMCheckpointError(DetectError, RuntimeError):
     "A checkpoint whose tensors do not fit the model its config describes."
 
@@ -458,7 +458,7 @@ class OpenELMForSequenceClassification(OpenELMPreTrainedModel):
         res = SequenceClassifierOutputWithPast(loss=loss, logits=logits, cache=out.cache, hidden_states=out.hidden_states)
         return res if return_dict is not False else res.to_tuple()
 
-# %% ../nbs/02_openelm.ipynb #f1221511
+# %% ../nbs/02_openelm.ipynb #b2b8a86d
 def _register():
     AutoConfig.register("openelm", OpenELMConfig, exist_ok=True)
     for auto, cls in ((AutoModel, OpenELMModel), (AutoModelForCausalLM, OpenELMForCausalLM),
@@ -466,7 +466,7 @@ def _register():
         auto.register(OpenELMConfig, cls, exist_ok=True)
 _register()
 
-# %% ../nbs/02_openelm.ipynb #7248a91b
+# %% ../nbs/02_openelm.ipynb #96873425
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")  # what a hub repo id looks like
 OPENELM_TASKS = {"causal-lm": AutoModelForCausalLM, "classification": AutoModelForSequenceClassification,
                  "base": AutoModel}
@@ -501,7 +501,7 @@ def load_openelm(source:str|os.PathLike="apple/OpenELM-270M", # hub repo id or l
     try: return OPENELM_TASKS[task].from_pretrained(str(source), local_files_only=local_files_only, **kwargs)
     except OSError as e: raise fail(e) from e
 
-# %% ../nbs/02_openelm.ipynb #ef279051
+# %% ../nbs/02_openelm.ipynb #252dd443
 DEFAULT_TOKENIZER_REPO = "NousResearch/Llama-2-7b-hf"
 
 def _hub_file(repo:str, filename:str, local_files_only:bool, what:str, revision=None) -> Path:
