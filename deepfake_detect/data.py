@@ -131,12 +131,18 @@ def load_tweepfake(data_dir:str|Path|None=None, # folder with train.csv / valida
                    splits=None,                 # splits to load (default: every one present)
                    generators=TWEEPFAKE_GENERATORS, # allowed `class_type` values for bot rows
                   ):                            # a `datasets.DatasetDict`
-    "Load the TweepFake splits found in `data_dir` as a `datasets.DatasetDict`."
+    "Load the TweepFake splits found in `data_dir` (or a folder written by `build_dataset`) as a `datasets.DatasetDict`."
     from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
     data_dir = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
     if not data_dir.is_dir():
         raise DetectError(f"{data_dir}: no such folder; run `deepfake-detect download` (or pass the folder that "
                           "holds train.csv, validation.csv, test.csv)")
+    if (data_dir/"data_card.json").exists():  # a folder written by `build_dataset`: any generator, provenance columns
+        from deepfake_detect.dataset import load_built
+        dsd = load_built(data_dir)
+        missing = [s for s in (splits or []) if s not in dsd]
+        if missing: raise DetectError(f"{data_dir}: no {missing[0]}.csv in this built dataset")
+        return DatasetDict({s: dsd[s] for s in (splits or list(dsd))})
     if splits is None:
         splits = [s for s in SPLITS if (data_dir/f"{s}.csv").exists()]
         if not splits:
