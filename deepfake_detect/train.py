@@ -239,18 +239,9 @@ def score(labels,                # true labels, 0 = human, 1 = bot
           p_bot,                 # predicted probability of bot
           generators=None,       # generator of each row, for per-generator accuracy
           threshold:float=0.5):  # p_bot at or above it means bot
-    "Accuracy, macro-F1, ROC-AUC, confusion matrix and per-generator accuracy."
-    from sklearn.metrics import accuracy_score, f1_score, roc_auc_score, confusion_matrix
-    y, p = np.asarray(labels), np.asarray(p_bot, dtype=float)
-    pred = (p >= threshold).astype(int)
-    out = dict(accuracy=float(accuracy_score(y, pred)), macro_f1=float(f1_score(y, pred, average="macro", labels=[0, 1])),
-               roc_auc=float(roc_auc_score(y, p)) if len(set(y.tolist())) == 2 else float("nan"),
-               confusion_matrix=confusion_matrix(y, pred, labels=[0, 1]).tolist(), n=int(len(y)), threshold=threshold)
-    if generators is not None:
-        g = np.asarray(generators)
-        out["per_generator"] = {k: dict(accuracy=float((pred[g == k] == y[g == k]).mean()), n=int((g == k).sum()))
-                                for k in sorted(set(g.tolist()))}
-    return out
+    "The package's evaluation dictionary (`deepfake_detect.evaluate.score_predictions`) of a validation pass."
+    from deepfake_detect.evaluate import score_predictions
+    return score_predictions(labels, p_bot, generators, threshold)
 
 def compute_metrics(eval_pred) -> dict:
     "Trainer hook: accuracy and macro-F1 of a validation pass."
