@@ -479,7 +479,8 @@ def cli_train_args(parser):
     docs = docments(TrainConfig, full=False)
     for f in fields(TrainConfig):
         flag = "--" + f.name.replace("_", "-")
-        help = f"{docs.get(f.name) or ''} (default: {f.default})"
+        doc = docs.get(f.name) or ""
+        help = doc if "default" in doc else f"{doc} (default: {f.default})"
         if _arg_type(f) is None:
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=help)
         else:
