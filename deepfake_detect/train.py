@@ -370,12 +370,12 @@ def _lora(model, cfg):
                     target_modules="all-linear")
     return get_peft_model(model, lc)
 
-def _save_model(model, tok, run_dir:Path):
-    "Save model + tokenizer to a temporary folder, then rename it to `run_dir/model`."
+def _save_model(model, tok, run_dir:Path, state_dict=None):
+    "Save model + tokenizer (or the given full `state_dict`) to a temporary folder, then rename it to `run_dir/model`."
     if hasattr(model, "merge_and_unload"): model = model.merge_and_unload()
     tmp = run_dir/".model.tmp"
     if tmp.exists(): shutil.rmtree(tmp)
-    model.save_pretrained(tmp); tok.save_pretrained(tmp)
+    model.save_pretrained(tmp, state_dict=state_dict); tok.save_pretrained(tmp)
     old = run_dir/".model.old"
     if (run_dir/"model").exists(): os.replace(run_dir/"model", old)
     os.replace(tmp, run_dir/"model")
@@ -393,6 +393,9 @@ def _train_transformer(cfg, run_dir, train_ds, val_ds, callbacks, is_main):
     model, tok, source = load_model_and_tokenizer(cfg.model)
     if cfg.gradient_checkpointing and not getattr(model, "supports_gradient_checkpointing", False):
         raise DetectError(f"{cfg.model} does not support gradient checkpointing; drop --gradient-checkpointing")
+    if cfg.lora and os.environ.get("ACCELERATE_USE_FSDP", "false").lower() == "true":
+        raise DetectError("--lora under FSDP is not supported (the adapters cannot be merged into sharded weights); "
+                          "LoRA models are small: train them with torchrun (DDP) instead")
     if cfg.lora: model = _lora(model, cfg)
     tr, va = tokenize_split(train_ds, tok, cfg.max_length), tokenize_split(val_ds, tok, cfg.max_length)
     order = np.argsort([len(x) for x in va["input_ids"]], kind="stable")  # less padding when validating
@@ -421,8 +424,10 @@ def _train_transformer(cfg, run_dir, train_ds, val_ds, callbacks, is_main):
                    seconds_per_epoch=round(secs / epochs_now, 2) if epochs_now else None,
                    best_checkpoint=st.best_model_checkpoint, best_macro_f1=st.best_metric,
                    world_size=args.world_size, device=device, bf16=args.bf16, n_train=len(tr))
+    # under FSDP every rank holds a shard: all of them gather the full weights, rank 0 writes them
+    full = trainer.accelerator.get_state_dict(trainer.model) if trainer.is_fsdp_enabled else None
     if is_main():
-        _save_model(trainer.model, tok, run_dir)
+        _save_model(trainer.model, tok, run_dir, full)
         _jdump(st.log_history, run_dir/"log_history.json")
     if torch.distributed.is_available() and torch.distributed.is_initialized(): torch.distributed.barrier()
     return metrics, source
