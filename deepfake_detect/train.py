@@ -64,7 +64,7 @@ class TrainConfig:
     eval_steps: int = 500            # evaluate every this many steps when eval_strategy is "steps"
     save_total_limit: int = 2        # checkpoints kept (the best is always kept)
     logging_steps: int = 50          # log the training loss every this many steps
-    group_by_length: bool = True     # batch tweets of similar length together (less padding)
+    group_by_length: bool = False    # batch tweets of similar length together: less padding, faster, but class-skewed batches (see below)
     max_train_samples: int|None = None # train on a random subset of this size
     max_eval_samples: int|None = None  # validate on a random subset of this size
     device: str|None = None          # "cuda", "cpu", ... (default: the best available)
