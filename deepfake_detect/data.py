@@ -14,19 +14,19 @@ from urllib.request import url2pathname
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
-from .core import DetectError, atomic_write, cache_dir, sha256_file, shared_path, skip_note
+from .core import DetectError, atomic_write, cache_dir, sha256_file
+from .tweets import (LABELS, SPLITS, TWEEPFAKE_GENERATORS, TWEET_COLUMNS, load_built, near_key,
+                                     normalise_text, tweet_features, _ENTITY, _HAS_ESCAPE)
 
 # %% auto #0
-__all__ = ['TWEEPFAKE_COMMIT', 'TWEEPFAKE_BASE_URL', 'SPLITS', 'URLS', 'SHA256', 'DATA_ENV', 'COLUMNS', 'LABELS',
-           'TWEEPFAKE_GENERATORS', 'default_data_dir', 'normalise_text', 'read_tweepfake_csv', 'load_tweepfake',
-           'make_fixture', 'download_tweepfake', 'near_key', 'DataReport', 'data_report', 'cli_download_args',
+__all__ = ['TWEEPFAKE_COMMIT', 'TWEEPFAKE_BASE_URL', 'URLS', 'SHA256', 'DATA_ENV', 'default_data_dir', 'read_tweepfake_csv',
+           'load_tweepfake', 'make_fixture', 'download_tweepfake', 'DataReport', 'data_report', 'cli_download_args',
            'cli_download', 'cli_data_report_args', 'cli_data_report']
 
 # %% ../nbs/01_data.ipynb #8d0fb890
 TWEEPFAKE_COMMIT = "822f238bb3254a109e4ad969bebb2ab4b0b13f7d"
 TWEEPFAKE_BASE_URL = ("https://raw.githubusercontent.com/tizfa/tweepfake_deepfake_text_detection/"
                       f"{TWEEPFAKE_COMMIT}/data/splits/")
-SPLITS = ("train", "validation", "test")
 URLS = {s: f"{TWEEPFAKE_BASE_URL}{s}.csv" for s in SPLITS}
 SHA256 = {
     "train":      "db440d2131560e29df7e118b212f1140f46d060a416e824c0b97abad9f31b32b",
@@ -41,24 +41,7 @@ def default_data_dir() -> Path:
     env = os.environ.get(DATA_ENV)
     return Path(env).expanduser() if env else cache_dir("tweepfake")
 
-# %% ../nbs/01_data.ipynb #e42842f5
-_ESCAPE = re.compile(r"<U\+([0-9A-Fa-f]{4,8})>")
-_HAS_ESCAPE = re.compile(r"<U\+[0-9A-Fa-f]{4,8}>")
-
-def _unescape_one(m):
-    cp = int(m[1], 16)
-    return m[0] if cp > 0x10FFFF or 0xD800 <= cp <= 0xDFFF else chr(cp)
-
-def normalise_text(s:str # a raw TweepFake text
-                  ) -> str: # the text with emoji escapes and HTML entities decoded, stripped
-    "Decode literal `<U+XXXX>` emoji escapes and HTML entities, and strip surrounding whitespace."
-    return html.unescape(_ESCAPE.sub(_unescape_one, s)).strip()
-
 # %% ../nbs/01_data.ipynb #098d6eff
-COLUMNS = ["screen_name", "text", "account.type", "class_type"]
-LABELS = ["human", "bot"]
-TWEEPFAKE_GENERATORS = ("gpt2", "rnn", "others")
-
 def _decode(path, data):
     try: return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as e:
@@ -67,20 +50,20 @@ def _decode(path, data):
                           "valid UTF-8; re-save the file as UTF-8") from None
 
 def _check_header(path, header):
-    if header == COLUMNS: return
+    if header == TWEET_COLUMNS: return
     if len(header) == 1:
         for sep, name in ((",", "comma"), ("\t", "tab")):
             if len(header[0].split(sep)) > 1:
                 raise DetectError(f"{path}: line 1: the header {header[0]!r} looks {name}-separated; TweepFake "
-                                  f"files are ';'-separated with the header {';'.join(COLUMNS)}")
-    missing = [c for c in COLUMNS if c not in header]
-    extra = [c for c in header if c not in COLUMNS]
+                                  f"files are ';'-separated with the header {';'.join(TWEET_COLUMNS)}")
+    missing = [c for c in TWEET_COLUMNS if c not in header]
+    extra = [c for c in header if c not in TWEET_COLUMNS]
     if missing: raise DetectError(f"{path}: line 1: missing column {missing[0]!r} (header {';'.join(header)!r}; "
-                                  f"expected {';'.join(COLUMNS)})")
+                                  f"expected {';'.join(TWEET_COLUMNS)})")
     if extra: raise DetectError(f"{path}: line 1: unexpected column {extra[0]!r} (expected exactly "
-                                f"{';'.join(COLUMNS)})")
+                                f"{';'.join(TWEET_COLUMNS)})")
     raise DetectError(f"{path}: line 1: columns in the wrong order or repeated: {';'.join(header)!r}; "
-                      f"expected {';'.join(COLUMNS)}")
+                      f"expected {';'.join(TWEET_COLUMNS)}")
 
 # %% ../nbs/01_data.ipynb #8a92f4a6
 def read_tweepfake_csv(path:str|Path,             # a TweepFake-format CSV file
@@ -94,7 +77,7 @@ def read_tweepfake_csv(path:str|Path,             # a TweepFake-format CSV file
     rows, empty, prev_line = [], [], 0
     try:
         header = next(reader, None)
-        if header is None: raise DetectError(f"{path}: the file is empty; expected the header {';'.join(COLUMNS)}")
+        if header is None: raise DetectError(f"{path}: the file is empty; expected the header {';'.join(TWEET_COLUMNS)}")
         _check_header(path, header)
         prev_line = reader.line_num
         for row in reader:
@@ -132,13 +115,12 @@ def load_tweepfake(data_dir:str|Path|None=None, # folder with train.csv / valida
                    generators=TWEEPFAKE_GENERATORS, # allowed `class_type` values for bot rows
                   ):                            # a `datasets.DatasetDict`
     "Load the TweepFake splits found in `data_dir` (or a folder written by `build_dataset`) as a `datasets.DatasetDict`."
-    from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
+    from datasets import Dataset, DatasetDict
     data_dir = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
     if not data_dir.is_dir():
         raise DetectError(f"{data_dir}: no such folder; run `deepfake-detect download` (or pass the folder that "
                           "holds train.csv, validation.csv, test.csv)")
     if (data_dir/"data_card.json").exists():  # a folder written by `build_dataset`: any generator, provenance columns
-        from deepfake_detect.dataset import load_built
         dsd = load_built(data_dir)
         missing = [s for s in (splits or []) if s not in dsd]
         if missing: raise DetectError(f"{data_dir}: no {missing[0]}.csv in this built dataset")
@@ -148,8 +130,7 @@ def load_tweepfake(data_dir:str|Path|None=None, # folder with train.csv / valida
         if not splits:
             raise DetectError(f"{data_dir}: none of train.csv, validation.csv, test.csv is there; run "
                               "`deepfake-detect download` or pass the folder holding them")
-    feats = Features({"text": Value("string"), "raw_text": Value("string"), "label": ClassLabel(names=LABELS),
-                      "generator": Value("string"), "screen_name": Value("string")})
+    feats = tweet_features()
     dsd, dropped = DatasetDict(), {}
     for s in splits:
         if s not in SPLITS: raise DetectError(f"unknown split {s!r}; expected one of {', '.join(SPLITS)}")
@@ -228,7 +209,7 @@ def make_fixture(dest:str|Path, # folder to write train.csv, validation.csv and 
         rows = [rows[i] for i in sorted(range(len(rows)), key=lambda i: (i * 7919) % len(rows))]  # shuffle, fixed
         with atomic_write(dest/f"{s}.csv", "w", newline="") as f:
             w = csv.writer(f, delimiter=";", quotechar='"', lineterminator="\n")
-            w.writerow(COLUMNS)
+            w.writerow(TWEET_COLUMNS)
             w.writerows(rows)
     return dest
 
@@ -299,15 +280,6 @@ def download_tweepfake(dest:str|Path|None=None, # folder to write to (default: `
             raise DetectError(f"could not download {s}.csv from {url} ({type(e).__name__}: {e}).\n"
                               + _manual_help(dest, splits)) from e
     return dest
-
-# %% ../nbs/01_data.ipynb #1975454a
-_URL = re.compile(r"https?://\S+|www\.\S+")
-_ENTITY = re.compile(r"&(?:#\d+|#x[0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);")
-
-def near_key(s:str # a (normalised) text
-            ) -> str: # the key near duplicates share
-    "Lower-case, drop URLs, collapse whitespace: texts with the same key are near duplicates."
-    return " ".join(_URL.sub(" ", s.lower()).split())
 
 # %% ../nbs/01_data.ipynb #c9fc34f3
 _GEN_ORDER = {"human": 0, "gpt2": 1, "rnn": 2, "others": 3}

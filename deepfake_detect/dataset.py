@@ -12,52 +12,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 import pandas as pd
 from .core import DetectError, atomic_write, sha256_file
-from .data import LABELS, SPLITS, normalise_text
-from .generate import TWEET_COLUMNS, dedup_key, write_tweets
+from .tweets import (LABELS, SPLITS, TWEET_COLUMNS, load_built, load_extra, near_key, normalise_text,
+                                     tweet_features, write_tweets)
+from .metrics import score_predictions
+from .data import load_tweepfake
 
 # %% auto #0
-__all__ = ['load_extra', 'build_dataset', 'data_card_markdown', 'load_built', 'cli_build_dataset_args', 'cli_build_dataset',
-           'cross_generator_eval']
-
-# %% ../nbs/08a_dataset.ipynb #58ca9c87
-def load_extra(path:str|Path, # a CSV file from `generate` / `import-archive` (TweepFake format + extra columns)
-              ) -> pd.DataFrame: # text, raw_text, label, generator, screen_name, source, + the file's other columns
-    "Read a TweepFake-format file with extra columns (generated or imported tweets)."
-    path = Path(path)
-    if not path.is_file(): raise DetectError(f"{path}: file not found")
-    try: text = path.read_bytes().decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as e: raise DetectError(f"{path}: byte {e.start}: not valid UTF-8; re-save it as UTF-8") from None
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=";", quotechar='"', strict=True)
-    try:
-        header = next(reader, None) or []
-        if header[:4] != TWEET_COLUMNS:
-            raise DetectError(f"{path}: line 1: the header must start with {';'.join(TWEET_COLUMNS)}, found "
-                              f"{';'.join(header[:6])!r}")
-        rows, line = [], reader.line_num
-        for row in reader:
-            if row and len(row) != len(header):
-                raise DetectError(f"{path}: line {line + 1}: expected {len(header)} fields separated by ';', found "
-                                  f"{len(row)}" + (" (an unquoted ';' in the text?)" if len(row) > len(header) else ""))
-            if row: rows.append(row)
-            line = reader.line_num
-    except csv.Error as e: raise DetectError(f"{path}: line {reader.line_num}: malformed CSV ({e}); check the quotes") from None
-    df = pd.DataFrame(rows, columns=header, dtype=str)
-    for i, (acc, cls) in enumerate(zip(df["account.type"], df["class_type"])):
-        if acc not in LABELS or not cls or (acc == "human") != (cls == "human"):
-            raise DetectError(f"{path}: data row {i + 1}: account.type {acc!r} with class_type {cls!r}; expected "
-                              "human/human, or bot with the generator's name")
-    out = pd.DataFrame({"text": df["text"].map(normalise_text), "raw_text": df["text"],
-                        "label": df["account.type"].map(LABELS.index).astype(int), "generator": df["class_type"],
-                        "screen_name": df["screen_name"],
-                        "source": df["source"] if "source" in df else f"extra:{path.name}"})
-    for c in df.columns[4:]:
-        if c != "source": out["generator_model" if c == "generator" else c] = df[c]
-    empty = out["text"] == ""
-    if empty.any():
-        warnings.warn(f"{path}: dropped {int(empty.sum())} row(s) with empty text")
-        out = out[~empty].reset_index(drop=True)
-    out.attrs.update(path=str(path), empty_dropped=int(empty.sum()))
-    return out
+__all__ = ['build_dataset', 'data_card_markdown', 'cli_build_dataset_args', 'cli_build_dataset']
 
 # %% ../nbs/08a_dataset.ipynb #51bcfde9
 _FEATURE_COLS = ["text", "raw_text", "label", "generator", "screen_name", "source"]
@@ -66,7 +27,6 @@ def _as_frames(tweepfake):
     "split -> DataFrame of a TweepFake DatasetDict or folder."
     from datasets import DatasetDict
     if isinstance(tweepfake, (str, Path)):
-        from deepfake_detect.data import load_tweepfake
         tweepfake = load_tweepfake(Path(tweepfake))
     if not isinstance(tweepfake, (DatasetDict, dict)):
         raise DetectError("tweepfake must be a DatasetDict from load_tweepfake or a folder holding the splits")
@@ -111,7 +71,7 @@ def build_dataset(tweepfake,                 # a DatasetDict from `load_tweepfak
                   split_fracs=None,          # share of the new rows per split (default: as the TweepFake splits)
                  ):                          # a `datasets.DatasetDict`; its `card` attribute holds the data card
     "Merge TweepFake with new rows: de-duplicated, assigned to splits, balanced; splits disjoint."
-    from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
+    from datasets import Dataset, DatasetDict
     frames = _as_frames(tweepfake)
     fracs = _fracs(split_fracs, frames)
     rng = random.Random(seed)
@@ -120,7 +80,7 @@ def build_dataset(tweepfake,                 # a DatasetDict from `load_tweepfak
     for s, df in frames.items():  # TweepFake first, in split order: the earlier split keeps a shared text
         split_seen = set()
         for r in df.to_dict("records"):
-            k = dedup_key(r["text"])
+            k = near_key(r["text"])
             if k in seen:
                 dropped.append(("duplicate within split" if k in split_seen else "duplicate of an earlier split",
                                 s, r["source"], r["generator"], r["label"])); continue
@@ -133,7 +93,7 @@ def build_dataset(tweepfake,                 # a DatasetDict from `load_tweepfak
     by_source = defaultdict(list)
     for df in extras:
         for r in df.to_dict("records"):
-            k = dedup_key(r["text"])
+            k = near_key(r["text"])
             if k in seen: dropped.append(("duplicate of existing data", None, r["source"], r["generator"], r["label"])); continue
             seen.add(k); by_source[r["source"]].append(r)
     for src in sorted(by_source):  # each source spread over the splits in the same proportions
@@ -153,8 +113,7 @@ def build_dataset(tweepfake,                 # a DatasetDict from `load_tweepfak
             for j in sorted(drop):
                 r = kept[s][j]; dropped.append(("balance", s, r["source"], r["generator"], r["label"]))
             kept[s] = [r for j, r in enumerate(kept[s]) if j not in drop]
-    feats = Features({"text": Value("string"), "raw_text": Value("string"), "label": ClassLabel(names=LABELS),
-                      "generator": Value("string"), "screen_name": Value("string"), "source": Value("string")})
+    feats = tweet_features(source=True)
     dsd = DatasetDict({s: Dataset.from_dict({c: [str(r[c]) if c != "label" else int(r[c]) for r in rows] for c in feats},
                                             features=feats, split=s) for s, rows in kept.items()})
     card = _data_card(kept, dropped, inputs, fracs, balance, seed, tweepfake, {s: len(f) for s, f in frames.items()})
@@ -215,22 +174,6 @@ def _write(out, kept, card):
     with atomic_write(out/"data_card.json") as f: json.dump(card, f, indent=1)
     with atomic_write(out/"DATA_CARD.md") as f: f.write(data_card_markdown(card))
 
-# %% ../nbs/08a_dataset.ipynb #6ae9c619
-def load_built(folder:str|Path # a folder written by `build_dataset`
-              ):               # a `datasets.DatasetDict` with the columns text, raw_text, label, generator, screen_name, source
-    "Read the splits written by `build_dataset`."
-    from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
-    folder = Path(folder)
-    splits = [s for s in SPLITS if (folder/f"{s}.csv").exists()]
-    if not splits: raise DetectError(f"{folder}: none of train.csv, validation.csv, test.csv is there")
-    feats = Features({"text": Value("string"), "raw_text": Value("string"), "label": ClassLabel(names=LABELS),
-                      "generator": Value("string"), "screen_name": Value("string"), "source": Value("string")})
-    dsd = DatasetDict()
-    for s in splits:
-        df = load_extra(folder/f"{s}.csv")
-        dsd[s] = Dataset.from_dict({c: df[c].tolist() for c in feats}, features=feats, split=s)
-    return dsd
-
 # %% ../nbs/08a_dataset.ipynb #4b283e4d
 def _parse_fracs(s):
     if not s: return None
@@ -254,52 +197,3 @@ def cli_build_dataset(args):
     sizes = ", ".join(f"{s} {len(d)}" for s, d in dsd.items())
     print(f"wrote {sizes} rows to {args.out} (dropped {dsd.card['dropped_total']}); see {Path(args.out)/'DATA_CARD.md'}")
     return 0
-
-# %% ../nbs/08a_dataset.ipynb #88b5faf4
-def _write_training_folder(dsd, dest, splits=("train", "validation")):
-    "Write splits as strict 4-column TweepFake files; generators unknown to TweepFake become 'others'."
-    from deepfake_detect.data import TWEEPFAKE_GENERATORS
-    dest = Path(dest)
-    for s in splits:
-        d = dsd[s]
-        gens = [g if g == "human" or g in TWEEPFAKE_GENERATORS else "others" for g in d["generator"]]
-        write_tweets(pd.DataFrame({"screen_name": d["screen_name"], "text": d["raw_text"],
-                                   "account.type": [LABELS[l] for l in d["label"]], "class_type": gens}), dest/f"{s}.csv")
-    return dest
-
-def cross_generator_eval(tweepfake,              # a TweepFake DatasetDict or folder (train and validation)
-                         extra,                  # files of new tweets (from `generate`, `import-archive`)
-                         work_dir:str|Path,      # folder for the data sets and the two runs
-                         seed:int=0,             # seed of the data set building
-                         heldout_frac:float=0.5, # share of the new tweets held out for scoring
-                         tfidf_c:str="4",        # the C of the logistic regression (one value: no selection)
-                        ) -> dict:               # {"table": DataFrame per generator, "A": scores, "B": scores, "card": ...}
-    "Score a TF-IDF detector trained without and with the new tweets on the same held-out split, per generator."
-    from deepfake_detect.train import TrainConfig, train
-    from deepfake_detect.predict import Detector
-    from deepfake_detect.evaluate import score_predictions
-    work = Path(work_dir)
-    fr = {"train": 1 - heldout_frac, "validation": heldout_frac}
-    frames = _as_frames(tweepfake)
-    base = {s: frames[s] for s in ("train", "validation") if s in frames}
-    if len(base) < 2: raise DetectError("cross_generator_eval needs the TweepFake train and validation splits")
-    from datasets import Dataset, DatasetDict
-    base_dsd = DatasetDict({s: Dataset.from_pandas(df[_FEATURE_COLS[:-1]], preserve_index=False) for s, df in base.items()})
-    only = build_dataset(base_dsd, seed=seed)
-    merged = build_dataset(base_dsd, extra=extra, seed=seed, split_fracs=fr, out=work/"merged")
-    held = merged["validation"]
-    res = {"card": merged.card}
-    for key, dsd in (("A", only), ("B", merged)):
-        folder = _write_training_folder(dsd, work/f"data_{key}")
-        run = train(TrainConfig(model="tfidf", data=str(folder), out=str(work/f"run_{key}"), tfidf_c=tfidf_c,
-                                overwrite=True, seed=seed))
-        p = Detector.from_pretrained(run).predict_proba(list(held["text"]))
-        res[key] = score_predictions(list(held["label"]), p, generators=list(held["generator"]))
-    gens = list(res["A"]["per_generator"])
-    res["table"] = pd.DataFrame({"n": [res["A"]["per_generator"][g]["n"] for g in gens],
-                                 "A: TweepFake only": [res["A"]["per_generator"][g]["accuracy"] for g in gens],
-                                 "B: with new tweets": [res["B"]["per_generator"][g]["accuracy"] for g in gens]},
-                                index=pd.Index(gens, name="generator"))
-    for m in ("accuracy", "macro_f1", "roc_auc"):
-        res["table"].loc[f"all: {m}"] = [res["A"]["n"], res["A"][m], res["B"][m]]
-    return res

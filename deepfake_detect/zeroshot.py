@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import torch
 from tqdm.auto import tqdm
-from .core import (DetectError, SMOLLM2_GGUF, atomic_write, cache_dir, get_device, sha256_file, set_seed,
-                                   smollm2_gguf)
-from .generate import _prepare_tokenizer, load_causal_lm
-
+from .core import DetectError, atomic_write, cache_dir, get_device, sha256_file, set_seed
+from .hub import SMOLLM2_GGUF, load_causal_lm, prepare_tokenizer, smollm2_gguf
+from .metrics import score_predictions
+from .data import load_tweepfake
 
 # %% auto #0
 __all__ = ['SCORES', 'default_gguf', 'ZeroShotScorer', 'fit_threshold', 'predict_bot', 'fit_zero_shot', 'zero_shot_proba',
@@ -68,7 +68,7 @@ class ZeroShotScorer:
             if tokenizer is None: raise DetectError("pass the tokenizer with a model object (or pass a model source)")
             self.name = getattr(model.config, "_name_or_path", "") or type(model).__name__
             model = model.to(self.device).eval()
-        self.model, self.tokenizer = model, _prepare_tokenizer(tokenizer)
+        self.model, self.tokenizer = model, prepare_tokenizer(tokenizer)
         self.observer, self.observer_name = None, None
         if observer is not None:
             if isinstance(observer, (str, Path)):
@@ -226,7 +226,6 @@ def zero_shot_evaluate(scorer:ZeroShotScorer, # the scorer (one model, or a Bino
                        progress:bool=True,    # show progress bars
                       ) -> dict:              # THE evaluation format, plus `by_score` and `zero_shot`
     "Fit zero-shot scores on `train` and evaluate them on `eval`, overall and per generator."
-    from deepfake_detect.evaluate import score_predictions
     if score is not None and score not in scorer.scores:
         raise DetectError(f"score {score!r} is not available; choose one of {', '.join(scorer.scores)}"
                           + ("" if scorer.observer is not None else " (binoculars and xent need --observer)"))
@@ -299,7 +298,6 @@ def cli_zero_shot_args(p):
 
 def cli_zero_shot(args):
     "Run `deepfake-detect zero-shot`."
-    from deepfake_detect.data import load_tweepfake
     for s in (args.train_split, args.eval_split):
         if not (Path(args.data)/f"{s}.csv").exists():
             raise DetectError(f"{Path(args.data)/f'{s}.csv'}: not found; pass --data with a TweepFake-format folder "
