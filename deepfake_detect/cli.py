@@ -6,11 +6,12 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/cli.html.md"""
 
 # %% ../nbs/10_cli.ipynb #5c564672
 from __future__ import annotations
-import argparse, importlib, os, sys, traceback
+import argparse, collections.abc, dataclasses, importlib, inspect, os, sys, traceback, types, typing
 from .core import DetectError
 
 # %% auto #0
-__all__ = ['COMMANDS', 'build_parser', 'main']
+__all__ = ['COMMANDS', 'Param', 'type_kwargs', 'arg_help', 'params', 'add_options', 'call_with', 'build_parser', 'command_parser',
+           'main']
 
 # %% ../nbs/10_cli.ipynb #40b6fcbf
 COMMANDS = {  # name: (module, one-line help)
@@ -25,41 +26,157 @@ COMMANDS = {  # name: (module, one-line help)
     "zero-shot":   ("zeroshot", "Detect without training, from a causal LM's likelihood scores."),
 }
 
-# %% ../nbs/10_cli.ipynb #a27dba6d
+# %% ../nbs/10_cli.ipynb #3ebb5d97
+def _strip_none(tp):
+    "`X` for `X|None` or `Optional[X]` (the first `X` of a wider union), else `tp`."
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        return args[0] if args else str
+    return tp
+
+def type_kwargs(tp,                    # a type annotation: `int`, `Path|None`, `list[str]`, `Literal["a","b"]`, ...
+                positional:bool=False, # for a positional argument (a list then takes zero or more values)
+               ) -> dict:              # keywords for `add_argument`
+    "How `argparse` parses a value annotated `tp`."
+    tp = _strip_none(tp)
+    if tp is bool: return dict(action=argparse.BooleanOptionalAction)
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is typing.Literal: return dict(choices=list(args), type=type(args[0]))
+    if origin in (list, tuple, set, frozenset, collections.abc.Sequence):
+        fixed = origin is tuple and args and args[-1] is not Ellipsis
+        return {**(type_kwargs(args[0]) if args else {}), "nargs": len(args) if fixed else "*" if positional else "+"}
+    return dict(type=tp) if isinstance(tp, type) and tp is not inspect.Parameter.empty else {}
+
+# %% ../nbs/10_cli.ipynb #823e4a06
+def _show(v): return " ".join(map(str, v)) if isinstance(v, (list, tuple, set, frozenset)) else str(v)
+
+def arg_help(doc:str|None,    # the parameter's docments comment
+             default=None,    # its default (`inspect.Parameter.empty` for none)
+             required:bool=False, # an option that must be given
+            ) -> str:
+    "The help text of an argument: its comment, then \"(required)\" or \"(default: X)\" when that says something."
+    h = (doc or "").strip()
+    if required: h += " (required)"
+    elif default not in (None, inspect.Parameter.empty) and "default" not in h.lower(): h += f" (default: {_show(default)})"
+    return h.strip().replace("%", "%%")
+
+# %% ../nbs/10_cli.ipynb #2c7266d4
+Param = collections.namedtuple("Param", "name kind type default doc")
+_EMPTY, _P = inspect.Parameter.empty, inspect.Parameter
+
+def _hints(obj):
+    try: return typing.get_type_hints(obj)
+    except Exception: return dict(getattr(obj, "__annotations__", {}))  # e.g. a name imported only for type checkers
+
+def params(obj # a function, or a dataclass
+          ) -> list[Param]:
+    "The parameters of function `obj`, or the fields of dataclass `obj`, as a parser needs them."
+    from fastcore.docments import docments
+    try: docs = docments(obj, full=False, args_kwargs=True)
+    except OSError: docs = {}  # no source to read comments from (e.g. defined in `python -c`)
+    hints = _hints(obj)
+    if dataclasses.is_dataclass(obj):
+        def dflt(f): return (f.default if f.default is not dataclasses.MISSING else
+                             f.default_factory() if f.default_factory is not dataclasses.MISSING else _EMPTY)
+        ps = [(f.name, _P.KEYWORD_ONLY, dflt(f)) for f in dataclasses.fields(obj) if f.init]
+    else:
+        ps = [(p.name, p.kind, p.default) for p in inspect.signature(obj).parameters.values() if p.kind is not _P.VAR_KEYWORD]
+    res = []
+    for name, kind, default in ps:
+        tp = hints.get(name, _EMPTY)
+        if (tp is _EMPTY or isinstance(tp, str)) and default not in (_EMPTY, None): tp = type(default)
+        res.append(Param(name, kind, tp, default, docs.get(name)))
+    return res
+
+# %% ../nbs/10_cli.ipynb #e892c6e4
+def add_options(parser:argparse.ArgumentParser, # the parser (or subparser) to fill
+                obj,                   # a command function (its parameters) or a dataclass (its fields)
+                suppress:bool=False,   # leave options that are not given out of the parsed namespace
+               ) -> argparse.ArgumentParser: # `parser`
+    "Add an argument to `parser` for each parameter of `obj`: type, default and help from its signature and docments."
+    for p in params(obj):
+        kw = type_kwargs(p.type, positional=True) if p.kind is _P.VAR_POSITIONAL else type_kwargs(p.type)
+        if p.kind is _P.VAR_POSITIONAL: kw["nargs"] = "*"
+        if p.kind is not _P.KEYWORD_ONLY and p.default is _EMPTY and "action" not in kw:
+            if kw.get("nargs") == "+": kw["nargs"] = "*"
+            a = parser.add_argument(p.name, metavar=p.name.upper(), **kw)
+            a.help = arg_help(p.doc)
+            continue
+        required = p.default is _EMPTY
+        default = (argparse.SUPPRESS if suppress else None if required else
+                   list(p.default) if isinstance(p.default, (list, tuple, set, frozenset)) else p.default)
+        a = parser.add_argument("--" + p.name.replace("_", "-"), dest=p.name, required=required, default=default, **kw)
+        a.help = arg_help(p.doc, p.default, required)   # set after: some Pythons' BooleanOptionalAction edit `help`
+    return parser
+
+# %% ../nbs/10_cli.ipynb #a49c2823
+def call_with(fn,        # the command function
+              opts:dict, # parsed values by parameter name (`vars` of the namespace); other names are ignored
+             ):
+    "Call `fn` with the values in `opts` that match its parameters."
+    ps = inspect.signature(fn).parameters.values()
+    var = any(p.kind is _P.VAR_POSITIONAL for p in ps)
+    args, kw = [], {}
+    for p in ps:
+        if p.name not in opts: continue
+        if p.kind is _P.VAR_POSITIONAL: args += list(opts[p.name])
+        elif p.kind is _P.POSITIONAL_ONLY or (var and p.kind is _P.POSITIONAL_OR_KEYWORD): args.append(opts[p.name])
+        else: kw[p.name] = opts[p.name]
+    return fn(*args, **kw)
+
+# %% ../nbs/10_cli.ipynb #4dae115f
 def _fn_name(cmd): return "cli_" + cmd.replace("-", "_")
 
-def build_parser(only:str|None=None # build the options of this subcommand only (imports its module)
+def _fill(p:argparse.ArgumentParser, cmd:str):
+    "Add the options of `cmd` to `p`; returns the function that runs `cmd` on the parsed namespace."
+    mod = importlib.import_module(f"deepfake_detect.{COMMANDS[cmd][0]}")
+    fn = getattr(mod, _fn_name(cmd))
+    old = getattr(mod, _fn_name(cmd) + "_args", None)
+    if old is not None:  # a module not converted yet: it fills the parser, and its command takes the namespace
+        old(p)
+        return fn
+    p.description = inspect.getdoc(fn) or p.description
+    add_options(p, fn)
+    return lambda ns: call_with(fn, vars(ns))
+
+def build_parser(only:str|None=None # also add the options of this command (imports its module)
                 ) -> argparse.ArgumentParser:
-    "The `deepfake-detect` argument parser."
+    "The `deepfake-detect` argument parser: `--debug` and the commands."
     p = argparse.ArgumentParser(prog="deepfake-detect",
         description="Tell tweets written by people from tweets written by machines.")
     p.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for name, (mod, help) in COMMANDS.items():
         sp = sub.add_parser(name, help=help, description=help)
-        if name == only:
-            m = importlib.import_module(f"deepfake_detect.{mod}")
-            getattr(m, _fn_name(name) + "_args")(sp)
+        if name == only: _fill(sp, name)
     return p
 
+def command_parser(cmd:str # a name in `COMMANDS`
+                  ) -> tuple: # (the parser of `deepfake-detect cmd`, the function that runs it on its namespace)
+    "The parser of one command, and how to run it."
+    p = argparse.ArgumentParser(prog=f"deepfake-detect {cmd}", description=COMMANDS[cmd][1])
+    return p, _fill(p, cmd)
+
 # %% ../nbs/10_cli.ipynb #00d8e214
+def _parse(p:argparse.ArgumentParser, argv:list[str]) -> argparse.Namespace:
+    try: return p.parse_intermixed_args(argv)
+    except TypeError: return p.parse_args(argv)  # a parser intermixed parsing refuses (argparse.REMAINDER, ...)
+
 def main(argv:list[str]|None=None # arguments (default: `sys.argv[1:]`)
         ) -> int:
     "Run the `deepfake-detect` command line; returns the exit status."
     argv = list(sys.argv[1:] if argv is None else argv)
-    cmd = next((a for a in argv if not a.startswith("-")), None)
-    debug = "--debug" in argv
+    i = next((i for i, a in enumerate(argv) if not a.startswith("-")), len(argv))  # the command's name
+    debug = "--debug" in argv[:i]
     try:
-        parser = build_parser(only=cmd if cmd in COMMANDS else None)
-        args = parser.parse_args(argv)
-        if args.command is None:
-            parser.print_help()
+        top = build_parser().parse_args(argv[:i+1])   # --help, --debug, an unknown command
+        if top.command is None:
+            build_parser().print_help()
             return 0
-        mod = importlib.import_module(f"deepfake_detect.{COMMANDS[args.command][0]}")
-        res = getattr(mod, _fn_name(args.command))(args)
-        return int(res or 0)
+        parser, run = command_parser(top.command)
+        return int(run(_parse(parser, argv[i+1:])) or 0)
     except SystemExit as e:  # argparse: --help or a usage error
-        return e.code if isinstance(e.code, int) else 1
+        return 0 if e.code is None else e.code if isinstance(e.code, int) else 1
     except BrokenPipeError:  # e.g. `deepfake-detect data-report | head`
         try: sys.stdout = open(os.devnull, "w")
         except OSError: pass
@@ -67,9 +184,9 @@ def main(argv:list[str]|None=None # arguments (default: `sys.argv[1:]`)
     except KeyboardInterrupt:
         print("deepfake-detect: interrupted", file=sys.stderr)
         return 130
-    except (DetectError, FileNotFoundError, NotADirectoryError, PermissionError, ValueError) as e:
+    except (DetectError, OSError, ValueError) as e:  # errors the user can fix; anything else is a bug
         if debug: traceback.print_exc()
-        else: print(f"deepfake-detect: error: {e}", file=sys.stderr)
+        else: print(f"deepfake-detect: error: {e or type(e).__name__}", file=sys.stderr)
         return 1
 
 # %% ../nbs/10_cli.ipynb #d33ab059
