@@ -6,8 +6,9 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/human_tweets.html.md"""
 
 # %% ../nbs/08_human_tweets.ipynb #cf061f15
 from __future__ import annotations
-import csv, html, io, json, re, shutil, tempfile, zipfile
+import csv, html, io, json, re, tempfile, zipfile
 from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 import pandas as pd
@@ -15,8 +16,8 @@ from .core import DetectError
 from .tweets import TWEET_COLUMNS, write_tweets
 
 # %% auto #0
-__all__ = ['read_js', 'tweets_from_js', 'tweet_rows', 'archive_tweet_files', 'archive_screen_name', 'read_csv_export',
-           'import_archive', 'cli_import_archive_args', 'cli_import_archive']
+__all__ = ['read_js', 'tweets_from_js', 'ImportedTweets', 'tweet_rows', 'archive_tweet_files', 'archive_screen_name',
+           'read_csv_export', 'import_archive', 'cli_import_archive']
 
 # %% ../nbs/08_human_tweets.ipynb #e827b704
 _ASSIGN = re.compile(r"\A\s*window\.([\w$.]+)\s*=\s*")
@@ -26,6 +27,8 @@ def _pos(text, i):
     line = text.count("\n", 0, i) + 1
     return line, i - (text.rfind("\n", 0, i) + 1) + 1
 
+
+# %% ../nbs/08_human_tweets.ipynb #25c2a729
 def read_js(path:str|Path, # a `.js` file of an archive's `data/` folder
            ) -> tuple:     # (the assigned global's name, the parsed JSON value)
     "Parse an archive file of the form `window.NAME = <JSON>` (plain JSON is accepted too)."
@@ -70,6 +73,7 @@ def tweets_from_js(path:str|Path, # a tweets file of an archive
         out.append(t)
     return out
 
+# %% ../nbs/08_human_tweets.ipynb #1be12607
 _RT = re.compile(r"\ART @\w+:?")
 _CREATED_FMT = "%a %b %d %H:%M:%S %z %Y"
 
@@ -80,11 +84,22 @@ def _iso(s):
 
 def _truthy(v): return str(v).strip().lower() in ("true", "1", "yes", "t")
 
+@dataclass
+class ImportedTweets:
+    "A person's tweets as rows, and what was dropped on the way."
+    rows: pd.DataFrame                         # TweepFake columns + source, file, tweet_id, created_at, is_reply
+    dropped: dict = field(default_factory=dict) # reason -> number of tweets left out
+
+    def __repr__(self):
+        who = ", ".join(sorted(set(self.rows.screen_name))) or "nobody"
+        return f"ImportedTweets({who}: {len(self.rows)} tweets; dropped {self.dropped})"
+
+# %% ../nbs/08_human_tweets.ipynb #c0f57bd2
 def tweet_rows(tweets,                   # tweet objects (dicts with full_text/text, id_str, ...)
                screen_name:str,          # the account
                file:str,                 # the file the tweets come from (provenance)
                include_replies:bool=False, # keep replies to other accounts too
-              ) -> pd.DataFrame:         # TweepFake columns + source (`archive:<account>`), file, tweet_id, created_at, is_reply
+              ) -> ImportedTweets:       # the rows (`source` is `archive:<account>`) and the drop counts
     "Keep an account's own tweets: no retweets, no replies to others (unless asked), no empty or repeated texts."
     rows, dropped, seen = [], Counter(), set()
     own = (screen_name or "").lower()
@@ -102,9 +117,8 @@ def tweet_rows(tweets,                   # tweet objects (dicts with full_text/t
         rows.append({"screen_name": screen_name, "text": text, "account.type": "human", "class_type": "human",
                      "source": f"archive:{screen_name}", "file": file, "tweet_id": str(t.get("id_str") or t.get("id") or ""),
                      "created_at": _iso(t.get("created_at")), "is_reply": reply})
-    df = pd.DataFrame(rows, columns=TWEET_COLUMNS + ["source", "file", "tweet_id", "created_at", "is_reply"])
-    df.attrs["dropped"] = dict(dropped)
-    return df
+    cols = TWEET_COLUMNS + ["source", "file", "tweet_id", "created_at", "is_reply"]
+    return ImportedTweets(pd.DataFrame(rows, columns=cols), dict(dropped))
 
 # %% ../nbs/08_human_tweets.ipynb #f43d01d6
 def _part_no(p):
@@ -128,9 +142,11 @@ def archive_tweet_files(folder:str|Path # an unpacked archive (or its data/ fold
     for stem in ("tweets", "tweet"):
         paths = sorted([*data.glob(f"{stem}.js"), *data.glob(f"{stem}-part*.js")], key=_part_no)
         if paths: return paths
-    raise DetectError(f"{folder}: no data/tweets.js, data/tweet.js or data/tweets-partN.js; is this an unpacked "
-                      "X/Twitter archive? (unzip the archive, then pass its folder)")
+    raise DetectError(f"{folder}: no data/tweets.js, data/tweet.js or data/tweets-partN.js; is this an "
+                      "X/Twitter archive (its folder or its .zip)?")
 
+
+# %% ../nbs/08_human_tweets.ipynb #bb4d23d9
 def archive_screen_name(folder:str|Path # an unpacked archive (or its data/ folder)
                        ) -> str|None:   # the account's user name, if the archive says
     "The account's screen name from `data/account.js` or `data/manifest.js`."
@@ -146,6 +162,7 @@ def archive_screen_name(folder:str|Path # an unpacked archive (or its data/ fold
         if isinstance(m, dict) and (name := (m.get("userInfo") or {}).get("userName")): return str(name)
     return None
 
+
 # %% ../nbs/08_human_tweets.ipynb #a92ac389
 _CSV_COLS = {"text": ["full_text", "text", "tweet", "tweet_text", "content", "body"],
              "id": ["id_str", "id", "tweet_id", "status_id"], "created_at": ["created_at", "timestamp", "date", "time"],
@@ -155,18 +172,25 @@ _CSV_COLS = {"text": ["full_text", "text", "tweet", "tweet_text", "content", "bo
              "retweeted_status_id": ["retweeted_status_id", "retweeted_status_id_str", "is_retweet", "retweet"],
              "screen_name": ["screen_name", "username", "user_screen_name", "user", "author", "handle"]}
 
+def _csv_frame(path):
+    "The CSV export at `path` as strings, the separator taken from its header line."
+    try: raw = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError: raise DetectError(f"{path}: file not found") from None
+    except UnicodeDecodeError as e: raise DetectError(f"{path}: byte {e.start}: not valid UTF-8") from None
+    if not raw.strip():
+        raise DetectError(f"{path}: the file is empty; expected a CSV export with a header line naming a text "
+                          f"column ({', '.join(_CSV_COLS['text'])})")
+    sep = max([",", ";", "\t"], key=raw.split("\n", 1)[0].count)
+    try: return pd.read_csv(io.StringIO(raw), sep=sep, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as e:
+        raise DetectError(f"{path}: malformed CSV ({str(e).strip()}); check the quotes") from None
+
+# %% ../nbs/08_human_tweets.ipynb #43993dbc
 def read_csv_export(path:str|Path # a CSV export of tweets
                    ) -> tuple:    # (tweet dicts in archive field names, screen name or None)
     "Read a CSV export of tweets into archive-style tweet dicts."
     path = Path(path)
-    try: raw = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError: raise DetectError(f"{path}: file not found") from None
-    except UnicodeDecodeError as e: raise DetectError(f"{path}: byte {e.start}: not valid UTF-8") from None
-    header = raw.split("\n", 1)[0]
-    sep = max([",", ";", "\t"], key=header.count)
-    try: df = pd.read_csv(io.StringIO(raw), sep=sep, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, csv.Error) as e:
-        raise DetectError(f"{path}: malformed CSV ({str(e).strip()}); check the quotes") from None
+    df = _csv_frame(path)
     cols = {c.strip().lower(): c for c in df.columns}
     pick = {k: next((cols[c] for c in cands if c in cols), None) for k, cands in _CSV_COLS.items()}
     if pick["text"] is None:
@@ -187,56 +211,73 @@ def read_csv_export(path:str|Path # a CSV export of tweets
     return tweets, (names.most_common(1)[0][0].lstrip("@") if names else None)
 
 # %% ../nbs/08_human_tweets.ipynb #26d29cb8
+def _from_folder(folder, include_replies, screen_name):
+    "The tweets of an unpacked archive."
+    files = archive_tweet_files(folder)
+    name = screen_name or archive_screen_name(folder) or folder.name
+    parts = [tweet_rows(tweets_from_js(f), name, f.name, include_replies) for f in files]
+    df = pd.concat([p.rows for p in parts], ignore_index=True)
+    dropped = sum((Counter(p.dropped) for p in parts), Counter())
+    dup = df.text.duplicated()  # repeats across parts
+    if dup.any(): dropped["duplicate"] += int(dup.sum()); df = df[~dup].reset_index(drop=True)
+    return ImportedTweets(df, dict(dropped))
+
+# %% ../nbs/08_human_tweets.ipynb #6dfe8236
+_ZIP_JS = re.compile(r"(?:[^/]+/)?data/[^/]+\.js")
+
+def _zip_root(path, names):
+    "The folder inside the zip that holds `data/`: '' or 'top/'."
+    roots = sorted({m[:m.rindex("data/")] for m in names if _ZIP_JS.fullmatch(m)})
+    if not roots: raise DetectError(f"{path}: no data/*.js files inside; is this an X/Twitter archive?")
+    if len(roots) > 1:
+        raise DetectError(f"{path}: holds more than one archive ({', '.join(r or './' for r in roots)}); "
+                          "unzip it and pass one archive folder")
+    return roots[0]
+
+def _from_zip(path, include_replies, screen_name):
+    "The tweets of a zipped archive; messages name `path`, no temporary folder is left behind."
+    with tempfile.TemporaryDirectory(prefix="archive-") as tmp:
+        try:
+            with zipfile.ZipFile(path) as z:
+                root = _zip_root(path, z.namelist())
+                z.extractall(tmp, [m for m in z.namelist() if m.startswith(root + "data/") and _ZIP_JS.fullmatch(m)])
+            folder = Path(tmp)/root
+            res = _from_folder(folder, include_replies, screen_name or archive_screen_name(folder) or path.stem)
+        except (zipfile.BadZipFile, EOFError) as e: raise DetectError(f"{path}: not a valid zip file ({e})") from None
+        except DetectError as e: raise DetectError(str(e).replace(str(Path(tmp)), str(path))) from None
+    res.rows["file"] = f"{path.name}/{root}data/" + res.rows["file"]
+    return res
+
+# %% ../nbs/08_human_tweets.ipynb #e00bed7d
 def import_archive(path:str|Path,            # archive folder or .zip, a tweets .js file, or a .csv export
                    include_replies:bool=False, # keep replies to other accounts too
                    screen_name:str|None=None,  # the account (default: from the archive or file name)
                    out:str|Path|None=None,     # write the rows here (TweepFake format + provenance), optional
-                  ) -> pd.DataFrame:           # the account's own tweets, `account.type` human
+                  ) -> ImportedTweets:         # the account's own tweets (`account.type` human) and the drop counts
     "Read a person's tweets from an X/Twitter archive or CSV export as human rows in the TweepFake format."
     path = Path(path).expanduser()
+    suffix = path.suffix.lower()
     if not path.exists(): raise DetectError(f"{path}: no such file or folder")
-    if path.is_dir():
-        files = archive_tweet_files(path)
-        name = screen_name or archive_screen_name(path) or path.name
-        parts = [tweet_rows(tweets_from_js(f), name, f.name, include_replies) for f in files]
-        df = pd.concat(parts, ignore_index=True)
-        dropped = sum((Counter(p.attrs["dropped"]) for p in parts), Counter())
-        dup = df.text.duplicated()  # repeats across parts
-        if dup.any(): dropped["duplicate"] += int(dup.sum()); df = df[~dup].reset_index(drop=True)
-        df.attrs["dropped"] = dict(dropped)
-    elif path.suffix.lower() == ".zip":
-        tmp = Path(tempfile.mkdtemp(prefix="archive-"))
-        try:
-            with zipfile.ZipFile(path) as z:
-                members = [m for m in z.namelist() if m.startswith("data/") and m.endswith(".js")]
-                if not members: raise DetectError(f"{path}: no data/*.js files inside; is this an X/Twitter archive?")
-                z.extractall(tmp, members)
-        except zipfile.BadZipFile as e: raise DetectError(f"{path}: not a valid zip file ({e})") from None
-        df = import_archive(tmp, include_replies, screen_name or archive_screen_name(tmp) or path.stem)
-        df["file"] = path.name + "/data/" + df["file"]
-        shutil.rmtree(tmp, ignore_errors=True)
-    elif path.suffix.lower() == ".js":
+    if path.is_dir(): res = _from_folder(path, include_replies, screen_name)
+    elif suffix == ".zip": res = _from_zip(path, include_replies, screen_name)
+    elif suffix == ".js":
         name = screen_name or archive_screen_name(path.parent) or path.stem
-        df = tweet_rows(tweets_from_js(path), name, path.name, include_replies)
-    elif path.suffix.lower() in (".csv", ".tsv", ".txt"):
+        res = tweet_rows(tweets_from_js(path), name, path.name, include_replies)
+    elif suffix in (".csv", ".tsv", ".txt"):
         tweets, csv_name = read_csv_export(path)
-        df = tweet_rows(tweets, screen_name or csv_name or path.stem, path.name, include_replies)
+        res = tweet_rows(tweets, screen_name or csv_name or path.stem, path.name, include_replies)
     else:
         raise DetectError(f"{path}: expected an archive folder or .zip, a .js tweets file or a .csv export")
-    if df.empty: raise DetectError(f"{path}: no original tweets found (dropped: {df.attrs.get('dropped', {})})")
-    if out is not None: write_tweets(df, out)
-    return df
+    if res.rows.empty: raise DetectError(f"{path}: no original tweets found (dropped: {res.dropped})")
+    if out is not None: write_tweets(res.rows, out)
+    return res
 
 # %% ../nbs/08_human_tweets.ipynb #2afc3f74
-def cli_import_archive_args(p):
-    "Options of `deepfake-detect import-archive`."
-    p.add_argument("path", help="unpacked archive folder or .zip, a data/tweets.js file, or a CSV export")
-    p.add_argument("--out", required=True, help="CSV file to write (TweepFake format + provenance columns)")
-    p.add_argument("--include-replies", action="store_true", help="keep replies to other accounts too")
-    p.add_argument("--screen-name", default=None, help="the account's name (default: from the archive)")
-
-def cli_import_archive(args):
-    "Run `deepfake-detect import-archive`."
-    df = import_archive(args.path, include_replies=args.include_replies, screen_name=args.screen_name, out=args.out)
-    print(f"wrote {len(df)} tweets of {df.screen_name.iloc[0]} to {args.out} (dropped {df.attrs.get('dropped', {})})")
-    return 0
+def cli_import_archive(path:Path,                # unpacked archive folder or .zip, a data/tweets.js file, or a CSV export
+                       *, out:Path,              # CSV file to write (TweepFake format + provenance columns)
+                       include_replies:bool=False, # keep replies to other accounts too
+                       screen_name:str|None=None,  # the account's name (default: from the archive)
+                      ) -> int:
+    "Turn an X/Twitter account archive or CSV export into human rows."
+    res = import_archive(path, include_replies=include_replies, screen_name=screen_name, out=out)
+    print(f"wrote {len(res.rows)} tweets of {res.rows.screen_name.iloc[0]} to {out} (dropped {res.dropped})")

@@ -9,19 +9,21 @@ from __future__ import annotations
 import csv, hashlib, html, io, os, re, sys, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 import numpy as np
 import pandas as pd
+from fastcore.basics import patch
 from tqdm.auto import tqdm
 from .core import DetectError, atomic_write, cache_dir, sha256_file
 from .tweets import (LABELS, SPLITS, TWEEPFAKE_GENERATORS, TWEET_COLUMNS, load_built, near_key,
                                      normalise_text, tweet_features, _ENTITY, _HAS_ESCAPE)
 
 # %% auto #0
-__all__ = ['TWEEPFAKE_COMMIT', 'TWEEPFAKE_BASE_URL', 'URLS', 'SHA256', 'DATA_ENV', 'default_data_dir', 'read_tweepfake_csv',
-           'load_tweepfake', 'make_fixture', 'download_tweepfake', 'DataReport', 'data_report', 'cli_download_args',
-           'cli_download', 'cli_data_report_args', 'cli_data_report']
+__all__ = ['TWEEPFAKE_COMMIT', 'TWEEPFAKE_BASE_URL', 'URLS', 'SHA256', 'DATA_ENV', 'BASE_URL_ENV', 'default_data_dir',
+           'SplitFile', 'read_tweepfake_csv', 'data_folder', 'load_tweepfake', 'make_fixture', 'download_tweepfake',
+           'DataReport', 'data_report', 'cli_download', 'cli_data_report']
 
 # %% ../nbs/01_data.ipynb #8d0fb890
 TWEEPFAKE_COMMIT = "822f238bb3254a109e4ad969bebb2ab4b0b13f7d"
@@ -33,7 +35,8 @@ SHA256 = {
     "validation": "70abeee427611886338ad8fb07d202e2070bae318f1b57d0a19e78035c8bded7",
     "test":       "57f27a0d48b83aeed787109cbef2bd1f41354b3c6cd5466048cdc98ea79761d5",
 }
-DATA_ENV = "DEEPFAKE_DETECT_DATA"
+DATA_ENV = "DEEPFAKE_DETECT_DATA"           # a folder holding the splits (default: the per-user cache)
+BASE_URL_ENV = "DEEPFAKE_DETECT_BASE_URL"   # a mirror to download from (default: the authors' repository)
 
 # %% ../nbs/01_data.ipynb #888847f0
 def default_data_dir() -> Path:
@@ -66,14 +69,41 @@ def _check_header(path, header):
                       f"expected {';'.join(TWEET_COLUMNS)}")
 
 # %% ../nbs/01_data.ipynb #8a92f4a6
+@dataclass
+class SplitFile:
+    "One TweepFake split as `read_tweepfake_csv` read it."
+    path: Path              # the file
+    rows: pd.DataFrame      # columns screen_name, text, raw_text, label, generator, line
+    empty_lines: list       # lines of the rows dropped because their text is empty
+
+    def __repr__(self): return f"SplitFile({self.path.name}: {len(self.rows)} rows, {len(self.empty_lines)} empty dropped)"
+
+# %% ../nbs/01_data.ipynb #9a3e3539
+def _check_row(where, row, generators):
+    "The fields of one data row, checked: (screen_name, raw text, account.type, class_type)."
+    if len(row) != 4:
+        raise DetectError(f"{where}: expected 4 fields separated by ';', found {len(row)}"
+                          + (" (an unquoted ';' in the text?)" if len(row) > 4 else ""))
+    name, raw, acc, cls = row
+    if acc not in LABELS:
+        raise DetectError(f"{where}, column 'account.type': unknown value {acc!r}; expected human or bot")
+    if cls != "human" and cls not in generators:
+        raise DetectError(f"{where}, column 'class_type': unknown value {cls!r}; expected human or one "
+                          f"of {', '.join(generators)}")
+    if (acc == "human") != (cls == "human"):
+        raise DetectError(f"{where}, column 'class_type': {cls!r} contradicts account.type {acc!r} "
+                          "(human accounts have class_type human; bots gpt2, rnn or others)")
+    return name, raw, acc, cls
+
+# %% ../nbs/01_data.ipynb #ae19de52
 def read_tweepfake_csv(path:str|Path,             # a TweepFake-format CSV file
                        generators=TWEEPFAKE_GENERATORS, # allowed `class_type` values for bot rows
-                      ) -> pd.DataFrame:          # columns screen_name, text, raw_text, label, generator, line
+                      ) -> SplitFile:             # the rows kept and the lines of the empty ones dropped
     "Read and check one TweepFake split; `label` is 0 for human, 1 for bot."
     path = Path(path)
+    if path.is_dir(): raise DetectError(f"{path} is a folder, not a file; expected a ';'-separated TweepFake CSV file")
     if not path.is_file(): raise DetectError(f"{path}: file not found")
-    text = _decode(path, path.read_bytes())
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=";", quotechar='"', strict=True)
+    reader = csv.reader(io.StringIO(_decode(path, path.read_bytes()), newline=""), delimiter=";", quotechar='"', strict=True)
     rows, empty, prev_line = [], [], 0
     try:
         header = next(reader, None)
@@ -82,22 +112,9 @@ def read_tweepfake_csv(path:str|Path,             # a TweepFake-format CSV file
         prev_line = reader.line_num
         for row in reader:
             line, prev_line, n = prev_line + 1, reader.line_num, len(rows) + len(empty) + 1
-            where = f"{path}: line {line} (row {n})"
             if not row: continue  # a blank line
-            if len(row) != 4:
-                raise DetectError(f"{where}: expected 4 fields separated by ';', found {len(row)}"
-                                  + (" (an unquoted ';' in the text?)" if len(row) > 4 else ""))
-            name, raw, acc, cls = row
-            if acc not in LABELS:
-                raise DetectError(f"{where}, column 'account.type': unknown value {acc!r}; expected human or bot")
-            if cls != "human" and cls not in generators:
-                raise DetectError(f"{where}, column 'class_type': unknown value {cls!r}; expected human or one "
-                                  f"of {', '.join(generators)}")
-            if (acc == "human") != (cls == "human"):
-                raise DetectError(f"{where}, column 'class_type': {cls!r} contradicts account.type {acc!r} "
-                                  "(human accounts have class_type human; bots gpt2, rnn or others)")
-            t = normalise_text(raw)
-            if not t: empty.append(line); continue
+            name, raw, acc, cls = _check_row(f"{path}: line {line} (row {n})", row, generators)
+            if not (t := normalise_text(raw)): empty.append(line); continue
             rows.append((name, t, raw, LABELS.index(acc), cls, line))
     except csv.Error as e:
         raise DetectError(f"{path}: row starting at line {prev_line + 1}: malformed CSV ({e}); check the "
@@ -105,40 +122,49 @@ def read_tweepfake_csv(path:str|Path,             # a TweepFake-format CSV file
     if empty:
         warnings.warn(f"{path}: dropped {len(empty)} row(s) with empty text (lines {', '.join(map(str, empty[:10]))}"
                       + (", ..." if len(empty) > 10 else "") + ")")
-    df = pd.DataFrame(rows, columns=["screen_name", "text", "raw_text", "label", "generator", "line"])
-    df.attrs.update(path=str(path), empty_lines=empty)
-    return df
+    cols = ["screen_name", "text", "raw_text", "label", "generator", "line"]
+    return SplitFile(path, pd.DataFrame(rows, columns=cols), empty)
+
+# %% ../nbs/01_data.ipynb #3dfb2da4
+def data_folder(data_dir:str|Path|None=None, # a folder of splits (default: `default_data_dir()`)
+               ) -> Path:                    # the folder, checked to exist
+    "The folder `data_dir` (or the default one), with an error that says what is wrong with it."
+    data_dir = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
+    if data_dir.is_file():
+        raise DetectError(f"{data_dir} is a file, not a folder; pass the folder that holds train.csv, "
+                          "validation.csv, test.csv")
+    if not data_dir.is_dir():
+        raise DetectError(f"{data_dir}: no such folder; run `deepfake-detect download` (or pass the folder that "
+                          "holds train.csv, validation.csv, test.csv)")
+    return data_dir
 
 # %% ../nbs/01_data.ipynb #d6b0e14a
 def load_tweepfake(data_dir:str|Path|None=None, # folder with train.csv / validation.csv / test.csv (default: `default_data_dir()`)
                    splits=None,                 # splits to load (default: every one present)
                    generators=TWEEPFAKE_GENERATORS, # allowed `class_type` values for bot rows
-                  ):                            # a `datasets.DatasetDict`
+                   return_dropped:bool=False,   # also return {split: rows dropped for empty text}
+                  ):                            # a `datasets.DatasetDict` (and the dropped counts if asked)
     "Load the TweepFake splits found in `data_dir` (or a folder written by `build_dataset`) as a `datasets.DatasetDict`."
     from datasets import Dataset, DatasetDict
-    data_dir = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
-    if not data_dir.is_dir():
-        raise DetectError(f"{data_dir}: no such folder; run `deepfake-detect download` (or pass the folder that "
-                          "holds train.csv, validation.csv, test.csv)")
+    data_dir = data_folder(data_dir)
     if (data_dir/"data_card.json").exists():  # a folder written by `build_dataset`: any generator, provenance columns
-        dsd = load_built(data_dir)
-        missing = [s for s in (splits or []) if s not in dsd]
+        built = load_built(data_dir)
+        missing = [s for s in (splits or []) if s not in built]
         if missing: raise DetectError(f"{data_dir}: no {missing[0]}.csv in this built dataset")
-        return DatasetDict({s: dsd[s] for s in (splits or list(dsd))})
+        dsd = DatasetDict({s: built[s] for s in (splits or list(built))})
+        return (dsd, {s: 0 for s in dsd}) if return_dropped else dsd  # build_dataset wrote no empty text
     if splits is None:
         splits = [s for s in SPLITS if (data_dir/f"{s}.csv").exists()]
         if not splits:
             raise DetectError(f"{data_dir}: none of train.csv, validation.csv, test.csv is there; run "
                               "`deepfake-detect download` or pass the folder holding them")
-    feats = tweet_features()
-    dsd, dropped = DatasetDict(), {}
+    feats, dsd, dropped = tweet_features(), DatasetDict(), {}
     for s in splits:
         if s not in SPLITS: raise DetectError(f"unknown split {s!r}; expected one of {', '.join(SPLITS)}")
-        df = read_tweepfake_csv(data_dir/f"{s}.csv", generators=generators)
-        dropped[s] = len(df.attrs["empty_lines"])
-        dsd[s] = Dataset.from_dict({c: df[c].tolist() for c in feats}, features=feats, split=s)
-    dsd.empty_dropped = dropped
-    return dsd
+        f = read_tweepfake_csv(data_dir/f"{s}.csv", generators=generators)
+        dropped[s] = len(f.empty_lines)
+        dsd[s] = Dataset.from_dict({c: f.rows[c].tolist() for c in feats}, features=feats, split=s)
+    return (dsd, dropped) if return_dropped else dsd
 
 # %% ../nbs/01_data.ipynb #cf24329a
 _H_OPEN = ["ugh", "honestly", "ok so", "lol", "just", "tbh", "omg", "yesterday", "finally", "anyone else"]
@@ -157,6 +183,8 @@ _B_CLOSE = ["is to inspire the world!", "will always be the best of the best!", 
 _HUMANS = ["lena_on_bikes", "tomsgarden", "coffee_kasia", "marco_reads"]
 _BOTS = [("lena_gpt2bot", "gpt2"), ("garden_rnnbot", "rnn"), ("kasia_markov", "others"), ("marco_mixbot", "others")]
 
+
+# %% ../nbs/01_data.ipynb #bbc96d03
 def _fixture_filler(n_human, n_bot, offset):
     rows = []
     for i in range(offset, offset + n_human):
@@ -168,6 +196,8 @@ def _fixture_filler(n_human, n_bot, offset):
         rows.append((name, t, "bot", gen))
     return rows
 
+
+# %% ../nbs/01_data.ipynb #f2f58ddb
 _FIXTURE_SPECIAL = {
     "train": [
         ("lena_on_bikes", "first line of my tweet\nand the second line after a break", "human", "human"),
@@ -199,6 +229,7 @@ _FIXTURE_SPECIAL = {
 }
 _FIXTURE_FILLER = {"train": (14, 16, 0), "validation": (8, 8, 20), "test": (8, 8, 40)}
 
+
 # %% ../nbs/01_data.ipynb #8b2ff6d3
 def make_fixture(dest:str|Path, # folder to write train.csv, validation.csv and test.csv into
                 ) -> Path:      # the folder
@@ -217,9 +248,12 @@ def make_fixture(dest:str|Path, # folder to write train.csv, validation.csv and 
 def _manual_help(dest, splits):
     lines = [f"  {URLS[s]}\n      sha256 {SHA256[s]}" for s in splits]
     return ("To place the files by hand, download\n" + "\n".join(lines) +
-            f"\ninto the folder {dest} (or any folder, then set {DATA_ENV} to it or pass --dest / --data), "
-            "then run `deepfake-detect download` again to check them.")
+            f"\ninto the folder {dest} (or any folder, then set {DATA_ENV} to it or pass --data), "
+            "then run `deepfake-detect download` again to check them. To fetch from a mirror (a URL or a folder "
+            f"holding the CSV files) instead, pass --base-url or set {BASE_URL_ENV}.")
 
+
+# %% ../nbs/01_data.ipynb #cb6fc1cf
 def _open_source(url, timeout):
     "Return (byte-chunk iterator, size or None) for an http(s)/file URL or a local path."
     u = urlparse(url)
@@ -244,37 +278,41 @@ def _join(base, name):
     if urlparse(base).scheme in ("http", "https", "file"): return base.rstrip("/") + "/" + name
     return str(Path(base)/name)
 
+# %% ../nbs/01_data.ipynb #26107f57
+def _fetch(url, target, want, timeout):
+    "Stream `url` into `target` atomically, hashing on the way; refuse it unless its sha256 is `want`."
+    chunks, size = _open_source(url, timeout)
+    h = hashlib.sha256()
+    with atomic_write(target, "wb") as f, tqdm(total=size, unit="B", unit_scale=True, desc=target.name, leave=False) as bar:
+        for b in chunks:
+            f.write(b); h.update(b); bar.update(len(b))
+        if h.hexdigest() != want:
+            raise DetectError(f"{target.name} from {url} has sha256 {h.hexdigest()}, expected {want}: the "
+                              f"download is corrupt or the mirror holds other data; {target} was not written")
+
 # %% ../nbs/01_data.ipynb #b9467deb
-def download_tweepfake(dest:str|Path|None=None, # folder to write to (default: `default_data_dir()`)
+def download_tweepfake(data:str|Path|None=None, # folder to write to (default: `default_data_dir()`)
                        force:bool=False,        # download again even when a valid file is present
-                       base_url:str|Path|None=None, # mirror URL or folder holding the files (default: the authors' repository)
+                       base_url:str|Path|None=None, # mirror URL or folder holding the files (default: `$DEEPFAKE_DETECT_BASE_URL`, else the authors' repository)
                        splits=SPLITS,           # which splits to fetch
                        sha256:dict|None=None,   # expected digest per split (default: the published `SHA256`)
                        timeout:float=60,        # seconds to wait for the server
                       ) -> Path:                # the folder holding the checked files
-    "Download the TweepFake splits into `dest`, checking each file's sha256."
-    dest = Path(dest).expanduser() if dest is not None else default_data_dir()
-    if dest.exists() and not dest.is_dir(): raise DetectError(f"{dest} is a file, not a folder; choose another --dest")
+    "Download the TweepFake splits into `data`, checking each file's sha256."
+    dest = Path(data).expanduser() if data is not None else default_data_dir()
+    if dest.exists() and not dest.is_dir(): raise DetectError(f"{dest} is a file, not a folder; choose another --data")
     dest.mkdir(parents=True, exist_ok=True)
+    base_url = base_url if base_url is not None else (os.environ.get(BASE_URL_ENV) or None)
     sums = SHA256 if sha256 is None else sha256
     for s in splits:
         if s not in SPLITS: raise DetectError(f"unknown split {s!r}; expected one of {', '.join(SPLITS)}")
         target, want = dest/f"{s}.csv", sums[s]
+        if target.is_dir(): raise DetectError(f"{target} is a folder, not a file; remove it and download again")
         if target.exists() and not force:
-            have = sha256_file(target)
-            if have == want: continue
+            if (have := sha256_file(target)) == want: continue
             warnings.warn(f"{target} has sha256 {have}, expected {want}: downloading it again")
         url = URLS[s] if base_url is None else _join(base_url, f"{s}.csv")
-        try:
-            chunks, size = _open_source(url, timeout)
-            h = hashlib.sha256()
-            with atomic_write(target, "wb") as f, tqdm(total=size, unit="B", unit_scale=True,
-                                                       desc=f"{s}.csv", leave=False) as bar:
-                for b in chunks:
-                    f.write(b); h.update(b); bar.update(len(b))
-                if h.hexdigest() != want:
-                    raise DetectError(f"{s}.csv from {url} has sha256 {h.hexdigest()}, expected {want}: the "
-                                      f"download is corrupt or the mirror holds other data; {target} was not written")
+        try: _fetch(url, target, want, timeout)
         except DetectError: raise
         except Exception as e:  # requests' connection/HTTP errors, missing mirror files, ...
             raise DetectError(f"could not download {s}.csv from {url} ({type(e).__name__}: {e}).\n"
@@ -302,6 +340,8 @@ def _frame(dsd):
     df["chars"] = [len(t) for t in texts]
     return df
 
+
+# %% ../nbs/01_data.ipynb #7a0c3b39
 def _counts(df, splits):
     gens = sorted(set(df.generator) - {"human"}, key=lambda g: (_GEN_ORDER.get(g, 9), g))
     out = pd.DataFrame({"rows": df.groupby("split").size()})
@@ -321,6 +361,7 @@ def _lengths(df, splits):
     order = [(s, l) for s in splits for l in LABELS if (s, l) in out.index]
     return out.reindex(order)
 
+
 # %% ../nbs/01_data.ipynb #de978020
 def _dups_within(df, splits):
     rows = []
@@ -333,6 +374,8 @@ def _dups_within(df, splits):
         rows.append(r)
     return pd.DataFrame(rows).set_index("split")
 
+
+# %% ../nbs/01_data.ipynb #da229666
 def _dups_across(df, splits):
     rows = []
     for i, a in enumerate(splits):
@@ -392,50 +435,57 @@ class DataReport:
                 f"every split, {len(self.multi_label_accounts)} with more than one label.{guess} "
                 "Never give screen_name to a model; use it only for error analysis.")
 
-    def to_text(self) -> str:
-        "The report as plain text (tables rendered by pandas)."
-        f = lambda df: df.to_string(float_format=lambda x: f"{x:.3g}", na_rep="-")
-        return "\n\n".join([
-            "Rows per split, label and generator\n" + f(self.counts),
-            "Length (words, chars)\n" + f(self.lengths),
-            "Duplicates inside each split (rows repeating an earlier text; near = lower-cased, URLs removed)\n"
-            + f(self.duplicates),
-            "Duplicates across splits (rows of the later split whose text is in the earlier one)\n"
-            + (f(self.cross_duplicates) if len(self.cross_duplicates) else "(only one split)"),
-            "Empty texts\n" + f(self.empty),
-            "Normalisation (texts holding emoji escapes / HTML entities)\n" + f(self.normalisation),
-            "Accounts\n" + f(self.accounts),
-            self.leakage_note()])
-
     def __str__(self): return self.to_text()
 
-    def plot_lengths(self, ax=None): # matplotlib axes pair to draw into (default: a new figure)
-        "Histograms of tweet length in words and characters, per label."
-        import matplotlib.pyplot as plt
-        if ax is None: fig, ax = plt.subplots(1, 2, figsize=(10, 3.2))
-        else: fig = ax[0].figure
-        for a, col, unit in ((ax[0], "words", "words"), (ax[1], "chars", "characters")):
-            bins = np.linspace(0, self.table[col].quantile(.995) + 1, 40)
-            for lab in LABELS:
-                a.hist(self.table.loc[self.table.label == lab, col], bins=bins, histtype="step", lw=1.5,
-                       density=True, label=lab)
-            a.set_xlabel(f"length in {unit}"); a.set_ylabel("share of tweets")
-        ax[0].legend(); fig.tight_layout()
-        return fig
+
+# %% ../nbs/01_data.ipynb #bb8d7f23
+@patch
+def to_text(self:DataReport) -> str:
+    "The report as plain text (tables rendered by pandas)."
+    f = lambda df: df.to_string(float_format=lambda x: f"{x:.3g}", na_rep="-")
+    return "\n\n".join([
+        "Rows per split, label and generator\n" + f(self.counts),
+        "Length (words, chars)\n" + f(self.lengths),
+        "Duplicates inside each split (rows repeating an earlier text; near = lower-cased, URLs removed)\n"
+        + f(self.duplicates),
+        "Duplicates across splits (rows of the later split whose text is in the earlier one)\n"
+        + (f(self.cross_duplicates) if len(self.cross_duplicates) else "(only one split)"),
+        "Empty texts\n" + f(self.empty),
+        "Normalisation (texts holding emoji escapes / HTML entities)\n" + f(self.normalisation),
+        "Accounts\n" + f(self.accounts),
+        self.leakage_note()])
+
+
+# %% ../nbs/01_data.ipynb #fd9c6e30
+@patch
+def plot_lengths(self:DataReport, ax=None): # matplotlib axes pair to draw into (default: a new figure)
+    "Histograms of tweet length in words and characters, per label."
+    import matplotlib.pyplot as plt
+    if ax is None: fig, ax = plt.subplots(1, 2, figsize=(10, 3.2))
+    else: fig = ax[0].figure
+    for a, col, unit in ((ax[0], "words", "words"), (ax[1], "chars", "characters")):
+        bins = np.linspace(0, self.table[col].quantile(.995) + 1, 40)
+        for lab in LABELS:
+            a.hist(self.table.loc[self.table.label == lab, col], bins=bins, histtype="step", lw=1.5,
+                   density=True, label=lab)
+        a.set_xlabel(f"length in {unit}"); a.set_ylabel("share of tweets")
+    ax[0].legend(); fig.tight_layout()
+    return fig
 
 # %% ../nbs/01_data.ipynb #c1e90144
-def data_report(dsd, # a `DatasetDict` from `load_tweepfake`, or a folder to load
+def data_report(data,                 # a folder to load, or a `DatasetDict` from `load_tweepfake`
+                dropped:dict|None=None, # {split: rows dropped for empty text} (default: counted when `data` is a folder)
                ) -> DataReport:
     "Counts, lengths, duplicates, empty texts, normalisation and account leakage of TweepFake splits."
-    if isinstance(dsd, (str, Path)):
+    if isinstance(data, (str, Path)):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the report counts the dropped empty texts itself
-            dsd = load_tweepfake(dsd)
-    splits = list(dsd)
+            data, found = load_tweepfake(data, return_dropped=True)
+        dropped = found if dropped is None else dropped
+    splits = list(data)
     if not splits: raise DetectError("the data set has no splits to report on")
-    df = _frame(dsd)
-    dropped = getattr(dsd, "empty_dropped", {})
-    empty = pd.DataFrame({"dropped": [dropped.get(s, 0) for s in splits],
+    df = _frame(data)
+    empty = pd.DataFrame({"dropped": pd.array([(dropped or {}).get(s) for s in splits], dtype="Int64"),  # <NA>: unknown
                           "empty present": [int((df[df.split == s].text.str.strip() == "").sum()) for s in splits]},
                          index=pd.Index(splits, name="split"))
     has = lambda col, rx: df[col].str.contains(rx).groupby(df.split).sum().reindex(splits).astype(int)
@@ -447,38 +497,27 @@ def data_report(dsd, # a `DatasetDict` from `load_tweepfake`, or a folder to loa
                       multi_label_accounts=multi, accounts_in_every_split=every, n_accounts=n, table=df)
 
 # %% ../nbs/01_data.ipynb #c4780a38
-def cli_download_args(p): # an `argparse` (sub)parser
-    "Options of `deepfake-detect download`."
-    p.add_argument("--dest", type=Path, default=None,
-                   help=f"folder to write to (default: ${DATA_ENV}, else the per-user cache)")
-    p.add_argument("--force", action="store_true", help="download again even files that are present and valid")
-    p.add_argument("--splits", nargs="+", choices=SPLITS, default=list(SPLITS), help="which splits to fetch (default: all)")
-    p.add_argument("--base-url", default=None, metavar="URL",
-                   help="a mirror to fetch from instead of the authors' repository: an http(s) or file URL, or a "
-                        "folder, holding the CSV files (they are checked against the same sha256)")
-
-def cli_download(args) -> int: # the parsed options
-    "Run `deepfake-detect download`."
-    dest = download_tweepfake(args.dest, force=args.force, base_url=args.base_url, splits=args.splits)
-    for s in args.splits: print(f"{s}.csv  sha256 ok  {SHA256[s][:16]}…")
+def cli_download(data:Path|None=None,  # folder to write to (default: $DEEPFAKE_DETECT_DATA, else the per-user cache)
+                 force:bool=False,     # download again even files that are present and valid
+                 splits:list[Literal["train", "validation", "test"]]=list(SPLITS), # which splits to fetch
+                 base_url:str|None=None, # a mirror to fetch from: an http(s) or file URL, or a folder holding the CSVs (default: $DEEPFAKE_DETECT_BASE_URL, else the authors' repository)
+                ) -> int:
+    "Download the TweepFake splits and check their sha256."
+    dest = download_tweepfake(data, force=force, base_url=base_url, splits=splits)
+    for s in splits: print(f"{s}.csv  sha256 ok  {SHA256[s][:16]}…")
     print(f"TweepFake is in {dest}")
-    return 0
 
-def cli_data_report_args(p): # an `argparse` (sub)parser
-    "Options of `deepfake-detect data-report`."
-    p.add_argument("--data", type=Path, default=None,
-                   help=f"folder with train.csv / validation.csv / test.csv (default: ${DATA_ENV}, else the per-user cache)")
-    p.add_argument("--plot", type=Path, default=None, metavar="FILE", help="also save the length histograms (.png, .pdf, .svg)")
-
-def cli_data_report(args) -> int: # the parsed options
-    "Run `deepfake-detect data-report`."
-    rep = data_report(args.data if args.data is not None else default_data_dir())
+# %% ../nbs/01_data.ipynb #924ef262
+def cli_data_report(data:Path|None=None, # folder with train.csv / validation.csv / test.csv (default: $DEEPFAKE_DETECT_DATA, else the per-user cache)
+                    plot:Path|None=None, # also save the length histograms to this file (.png, .pdf, .svg)
+                   ) -> int:
+    "Print counts, lengths and duplicates of a TweepFake folder."
+    rep = data_report(data_folder(data))
     print(rep.to_text())
-    if args.plot is not None:
-        import matplotlib; matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-        fig = rep.plot_lengths()
-        with atomic_write(args.plot, "wb") as f: fig.savefig(f, format=args.plot.suffix.lstrip(".") or "png", dpi=120)
-        plt.close(fig)
-        print(f"length plot written to {args.plot}")
-    return 0
+    if plot is None: return 0
+    import matplotlib; matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig = rep.plot_lengths()
+    with atomic_write(plot, "wb") as f: fig.savefig(f, format=plot.suffix.lstrip(".") or "png", dpi=120)
+    plt.close(fig)
+    print(f"length plot written to {plot}")

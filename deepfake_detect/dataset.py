@@ -8,6 +8,7 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/dataset.html.md"""
 from __future__ import annotations
 import csv, io, json, random, warnings
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 import pandas as pd
@@ -15,31 +16,31 @@ from .core import DetectError, atomic_write, sha256_file
 from .tweets import (LABELS, SPLITS, TWEET_COLUMNS, load_built, load_extra, near_key, normalise_text,
                                      tweet_features, write_tweets)
 from .metrics import score_predictions
-from .data import load_tweepfake
+from .data import data_folder, load_tweepfake
 
 # %% auto #0
-__all__ = ['build_dataset', 'data_card_markdown', 'cli_build_dataset_args', 'cli_build_dataset']
+__all__ = ['BuiltDataset', 'build_dataset', 'data_card_markdown', 'cli_build_dataset']
 
 # %% ../nbs/08a_dataset.ipynb #51bcfde9
 _FEATURE_COLS = ["text", "raw_text", "label", "generator", "screen_name", "source"]
 
-def _as_frames(tweepfake):
-    "split -> DataFrame of a TweepFake DatasetDict or folder."
+def _as_frames(data):
+    "split -> DataFrame of a TweepFake DatasetDict or folder (default: the download cache)."
     from datasets import DatasetDict
-    if isinstance(tweepfake, (str, Path)):
-        tweepfake = load_tweepfake(Path(tweepfake))
-    if not isinstance(tweepfake, (DatasetDict, dict)):
-        raise DetectError("tweepfake must be a DatasetDict from load_tweepfake or a folder holding the splits")
+    if data is None or isinstance(data, (str, Path)): data = load_tweepfake(data)
+    if not isinstance(data, (DatasetDict, dict)):
+        raise DetectError("the TweepFake data must be a DatasetDict from load_tweepfake or a folder holding the splits")
     out = {}
     for s in SPLITS:
-        if s not in tweepfake: continue
-        d = tweepfake[s]
+        if s not in data: continue
+        d = data[s]
         df = d.to_pandas() if hasattr(d, "to_pandas") else pd.DataFrame(d)
         if "source" not in df: df["source"] = "tweepfake"
         out[s] = df
     if not out: raise DetectError("the TweepFake data has none of the splits train, validation, test")
     return out
 
+# %% ../nbs/08a_dataset.ipynb #f40b3fab
 def _fracs(split_fracs, frames):
     if split_fracs is None:
         tot = sum(len(f) for f in frames.values())
@@ -62,22 +63,11 @@ def _assign(n, fracs, rng):
         start = end
     return out
 
-# %% ../nbs/08a_dataset.ipynb #2c973185
-def build_dataset(tweepfake,                 # a DatasetDict from `load_tweepfake`, or the folder holding the splits
-                  extra=(),                  # files from `generate` / `import-archive` (or DataFrames from `load_extra`)
-                  balance:bool=True,         # down-sample the majority class in every split
-                  seed:int=42,               # seed of the split assignment and the down-sampling
-                  out:str|Path|None=None,    # folder to write the splits and the data card to, optional
-                  split_fracs=None,          # share of the new rows per split (default: as the TweepFake splits)
-                 ):                          # a `datasets.DatasetDict`; its `card` attribute holds the data card
-    "Merge TweepFake with new rows: de-duplicated, assigned to splits, balanced; splits disjoint."
-    from datasets import Dataset, DatasetDict
-    frames = _as_frames(tweepfake)
-    fracs = _fracs(split_fracs, frames)
-    rng = random.Random(seed)
-    dropped = []  # (reason, split, source, generator, label)
+# %% ../nbs/08a_dataset.ipynb #80e37d28
+def _dedup_tweepfake(frames, dropped):
+    "The TweepFake rows kept per split, and the set of their near keys."
     seen, kept = set(), {s: [] for s in frames}
-    for s, df in frames.items():  # TweepFake first, in split order: the earlier split keeps a shared text
+    for s, df in frames.items():
         split_seen = set()
         for r in df.to_dict("records"):
             k = near_key(r["text"])
@@ -85,11 +75,14 @@ def build_dataset(tweepfake,                 # a DatasetDict from `load_tweepfak
                 dropped.append(("duplicate within split" if k in split_seen else "duplicate of an earlier split",
                                 s, r["source"], r["generator"], r["label"])); continue
             seen.add(k); split_seen.add(k); kept[s].append(r)
-    inputs = []
+    return kept, seen
+
+def _add_extra(extra, kept, seen, fracs, rng, dropped):
+    "Add the new rows that repeat no text to `kept`, each source spread over the splits; returns the inputs' provenance."
     extras = [e if isinstance(e, pd.DataFrame) else load_extra(e) for e in extra]
-    for e, df in zip(extra, extras):
-        inputs.append({"path": str(e) if not isinstance(e, pd.DataFrame) else df.attrs.get("path", "<DataFrame>"),
-                       "sha256": sha256_file(e) if isinstance(e, (str, Path)) else None, "rows": len(df)})
+    inputs = [{"path": str(e) if not isinstance(e, pd.DataFrame) else df.attrs.get("path", "<DataFrame>"),
+               "sha256": sha256_file(e) if isinstance(e, (str, Path)) else None, "rows": len(df)}
+              for e, df in zip(extra, extras)]
     by_source = defaultdict(list)
     for df in extras:
         for r in df.to_dict("records"):
@@ -99,48 +92,77 @@ def build_dataset(tweepfake,                 # a DatasetDict from `load_tweepfak
     for src in sorted(by_source):  # each source spread over the splits in the same proportions
         rows = by_source[src]
         for r, s in zip(rows, _assign(len(rows), fracs, rng)): kept[s].append(r)
-    if balance:
-        for i, s in enumerate(kept):
-            lab = Counter(r["label"] for r in kept[s])
-            if len(lab) < 2: continue
-            m = min(lab.values())
-            brng = random.Random(f"{seed}-{s}")
-            drop = set()
-            for l, c in lab.items():
-                if c > m:
-                    ids = [j for j, r in enumerate(kept[s]) if r["label"] == l]
-                    drop |= set(brng.sample(ids, c - m))
-            for j in sorted(drop):
-                r = kept[s][j]; dropped.append(("balance", s, r["source"], r["generator"], r["label"]))
-            kept[s] = [r for j, r in enumerate(kept[s]) if j not in drop]
+    return inputs
+
+# %% ../nbs/08a_dataset.ipynb #a0756395
+def _balance(kept, seed, dropped):
+    "Down-sample the majority class of every split in `kept` (in place)."
+    for s in kept:
+        lab = Counter(r["label"] for r in kept[s])
+        if len(lab) < 2: continue
+        m, brng, drop = min(lab.values()), random.Random(f"{seed}-{s}"), set()
+        for l, c in lab.items():
+            if c > m: drop |= set(brng.sample([j for j, r in enumerate(kept[s]) if r["label"] == l], c - m))
+        for j in sorted(drop):
+            r = kept[s][j]; dropped.append(("balance", s, r["source"], r["generator"], r["label"]))
+        kept[s] = [r for j, r in enumerate(kept[s]) if j not in drop]
+
+# %% ../nbs/08a_dataset.ipynb #59eb0800
+@dataclass
+class BuiltDataset:
+    "The splits `build_dataset` made, and their data card."
+    splits: object  # a `datasets.DatasetDict`: text, raw_text, label, generator, screen_name, source
+    card: dict      # counts per split, label, generator and source, dropped rows, inputs, settings
+
+    def __repr__(self):
+        sizes = ", ".join(f"{s} {len(d)}" for s, d in self.splits.items())
+        return f"BuiltDataset({sizes} rows; dropped {self.card['dropped_total']})"
+
+# %% ../nbs/08a_dataset.ipynb #2c973185
+def build_dataset(data=None,                 # a DatasetDict from `load_tweepfake`, or the folder holding the splits (default: the download cache)
+                  extra=(),                  # files from `generate` / `import-archive` (or DataFrames from `load_extra`)
+                  balance:bool=True,         # down-sample the majority class in every split
+                  seed:int=42,               # seed of the split assignment and the down-sampling
+                  out:str|Path|None=None,    # folder to write the splits and the data card to, optional
+                  split_fracs=None,          # share of the new rows per split (default: as the TweepFake splits)
+                 ) -> BuiltDataset:          # the splits and the data card
+    "Merge TweepFake with new rows: de-duplicated, assigned to splits, balanced; splits disjoint."
+    from datasets import Dataset, DatasetDict
+    if data is None: data = data_folder()
+    frames = _as_frames(data)
+    fracs, dropped = _fracs(split_fracs, frames), []
+    kept, seen = _dedup_tweepfake(frames, dropped)
+    inputs = _add_extra(extra, kept, seen, fracs, random.Random(seed), dropped)
+    if balance: _balance(kept, seed, dropped)
     feats = tweet_features(source=True)
     dsd = DatasetDict({s: Dataset.from_dict({c: [str(r[c]) if c != "label" else int(r[c]) for r in rows] for c in feats},
                                             features=feats, split=s) for s, rows in kept.items()})
-    card = _data_card(kept, dropped, inputs, fracs, balance, seed, tweepfake, {s: len(f) for s, f in frames.items()})
-    dsd.card = card
+    card = _data_card(kept, dropped, inputs, fracs, balance, seed, data, {s: len(f) for s, f in frames.items()})
     if out is not None: _write(out, kept, card)
-    return dsd
+    return BuiltDataset(dsd, card)
 
 # %% ../nbs/08a_dataset.ipynb #342ea55f
 def _count(rows, key):
     c = Counter(key(r) for r in rows)
     return dict(sorted(c.items()))
 
-def _data_card(kept, dropped, inputs, fracs, balance, seed, tweepfake, tf_rows):
+def _data_card(kept, dropped, inputs, fracs, balance, seed, data, tf_rows):
     splits = {s: {"rows": len(rows), "label": {LABELS[l]: n for l, n in _count(rows, lambda r: int(r["label"])).items()},
                   "generator": _count(rows, lambda r: r["generator"]), "source": _count(rows, lambda r: r["source"])}
               for s, rows in kept.items()}
     drops = defaultdict(lambda: defaultdict(Counter))
     for reason, s, src, gen, lab in dropped: drops[reason][s or "-"][src] += 1
     drops = {r: {s: dict(sorted(c.items())) for s, c in sorted(v.items())} for r, v in drops.items()}
-    tp = [{"path": str(tweepfake) if isinstance(tweepfake, (str, Path)) else "TweepFake (DatasetDict)", "rows": tf_rows,
-           "sha256": {s: sha256_file(Path(tweepfake)/f"{s}.csv") for s in kept if (Path(tweepfake)/f"{s}.csv").exists()}
-                     if isinstance(tweepfake, (str, Path)) else None}]
+    tp = [{"path": str(data) if isinstance(data, (str, Path)) else "TweepFake (DatasetDict)", "rows": tf_rows,
+           "sha256": {s: sha256_file(Path(data)/f"{s}.csv") for s in kept if (Path(data)/f"{s}.csv").exists()}
+                     if isinstance(data, (str, Path)) else None}]
     return {"created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "seed": seed, "balance": balance,
             "split_fracs": {s: round(f, 6) for s, f in fracs.items()}, "inputs": tp + inputs,
             "total": sum(len(r) for r in kept.values()), "splits": splits, "dropped": drops,
             "dropped_total": {r: sum(sum(c.values()) for c in v.values()) for r, v in drops.items()}}
 
+
+# %% ../nbs/08a_dataset.ipynb #03c0ef2c
 def data_card_markdown(card:dict # the card `build_dataset` made
                       ) -> str:  # the card as Markdown
     "Render a data card as Markdown tables."
@@ -160,6 +182,8 @@ def data_card_markdown(card:dict # the card `build_dataset` made
           "share no such text.", ""]
     return "\n".join(L)
 
+
+# %% ../nbs/08a_dataset.ipynb #3e95c07b
 def _write(out, kept, card):
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     for s, rows in kept.items():
@@ -174,26 +198,22 @@ def _write(out, kept, card):
     with atomic_write(out/"data_card.json") as f: json.dump(card, f, indent=1)
     with atomic_write(out/"DATA_CARD.md") as f: f.write(data_card_markdown(card))
 
+
 # %% ../nbs/08a_dataset.ipynb #4b283e4d
 def _parse_fracs(s):
     if not s: return None
     try: return {k.strip(): float(v) for k, v in (p.split("=") for p in s.split(","))}
     except ValueError: raise DetectError(f"--split-fracs {s!r}: expected e.g. train=0.8,validation=0.1,test=0.1") from None
 
-def cli_build_dataset_args(p):
-    "Options of `deepfake-detect build-dataset`."
-    p.add_argument("--tweepfake", required=True, help="folder holding the TweepFake splits (train.csv, validation.csv, ...)")
-    p.add_argument("--extra", nargs="*", default=[], help="files written by `generate` or `import-archive`")
-    p.add_argument("--out", required=True, help="folder to write the splits and DATA_CARD.md / data_card.json to")
-    p.add_argument("--no-balance", action="store_true", help="keep the class imbalance")
-    p.add_argument("--seed", type=int, default=42, help="seed of split assignment and down-sampling (default 42)")
-    p.add_argument("--split-fracs", default=None, help="share of new rows per split, e.g. train=0.8,validation=0.1,test=0.1 "
-                   "(default: as the TweepFake splits)")
-
-def cli_build_dataset(args):
-    "Run `deepfake-detect build-dataset`."
-    dsd = build_dataset(args.tweepfake, extra=args.extra, balance=not args.no_balance, seed=args.seed, out=args.out,
-                        split_fracs=_parse_fracs(args.split_fracs))
-    sizes = ", ".join(f"{s} {len(d)}" for s, d in dsd.items())
-    print(f"wrote {sizes} rows to {args.out} (dropped {dsd.card['dropped_total']}); see {Path(args.out)/'DATA_CARD.md'}")
-    return 0
+def cli_build_dataset(*, out:Path,               # folder to write the splits and DATA_CARD.md / data_card.json to
+                      data:Path|None=None,       # folder holding the TweepFake splits (default: $DEEPFAKE_DETECT_DATA, else the per-user cache)
+                      extra:list[Path]=(),       # files written by `generate` or `import-archive` (default: none)
+                      balance:bool=True,         # down-sample the majority class in every split
+                      seed:int=42,               # seed of split assignment and down-sampling
+                      split_fracs:str|None=None, # share of new rows per split, e.g. train=0.8,validation=0.1,test=0.1 (default: as the TweepFake splits)
+                     ) -> int:
+    "Merge TweepFake with extra data: de-duplicated, balanced, disjoint splits."
+    b = build_dataset(data_folder(data), extra=list(extra), balance=balance, seed=seed, out=out,
+                      split_fracs=_parse_fracs(split_fracs))
+    sizes = ", ".join(f"{s} {len(d)}" for s, d in b.splits.items())
+    print(f"wrote {sizes} rows to {out} (dropped {b.card['dropped_total']}); see {Path(out)/'DATA_CARD.md'}")

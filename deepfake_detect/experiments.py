@@ -29,6 +29,8 @@ def _write_training_folder(dsd, dest, splits=("train", "validation")):
                                    "account.type": [LABELS[l] for l in d["label"]], "class_type": gens}), dest/f"{s}.csv")
     return dest
 
+
+# %% ../nbs/09a_experiments.ipynb #1e27a14d
 def cross_generator_eval(tweepfake,              # a TweepFake DatasetDict or folder (train and validation)
                          extra,                  # files of new tweets (from `generate`, `import-archive`)
                          work_dir:str|Path,      # folder for the data sets and the two runs
@@ -44,11 +46,11 @@ def cross_generator_eval(tweepfake,              # a TweepFake DatasetDict or fo
     if len(base) < 2: raise DetectError("cross_generator_eval needs the TweepFake train and validation splits")
     from datasets import Dataset, DatasetDict
     base_dsd = DatasetDict({s: Dataset.from_pandas(df[_FEATURE_COLS[:-1]], preserve_index=False) for s, df in base.items()})
-    only = build_dataset(base_dsd, seed=seed)
+    only = build_dataset(base_dsd, seed=seed).splits
     merged = build_dataset(base_dsd, extra=extra, seed=seed, split_fracs=fr, out=work/"merged")
-    held = merged["validation"]
+    held = merged.splits["validation"]
     res = {"card": merged.card}
-    for key, dsd in (("A", only), ("B", merged)):
+    for key, dsd in (("A", only), ("B", merged.splits)):
         folder = _write_training_folder(dsd, work/f"data_{key}")
         run = train(TrainConfig(model="tfidf", data=str(folder), out=str(work/f"run_{key}"), tfidf_c=tfidf_c,
                                 overwrite=True, seed=seed))
