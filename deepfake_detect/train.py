@@ -6,9 +6,10 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/train.html.md"""
 
 # %% ../nbs/03_train.ipynb #a075bb8b
 from __future__ import annotations
-import dataclasses, datetime as dt, json, math, os, shutil, sys, time, warnings
-from dataclasses import dataclass, asdict, fields
+import argparse, dataclasses, datetime as dt, inspect, json, math, os, shutil, sys, time, warnings
+from dataclasses import dataclass, asdict, field, fields
 from pathlib import Path
+from typing import Literal
 import numpy as np
 from .core import DetectError, atomic_write, sha256_file, set_seed, get_device, library_versions
 from .hub import (dequantized_copy, from_hub, is_openelm, minilm_dir, prepare_tokenizer,
@@ -19,7 +20,7 @@ from .data import default_data_dir, load_tweepfake
 # %% auto #0
 __all__ = ['PRESETS', 'OFFLINE_PRESETS', 'DEFAULTS', 'ID2LABEL', 'LABEL2ID', 'offline_note', 'TrainConfig', 'resolve',
            'load_model_and_tokenizer', 'load_splits', 'tokenize_split', 'p_bot_from_logits', 'score', 'compute_metrics',
-           'train', 'cli_train_args', 'config_from_args', 'cli_train']
+           'config_json', 'train', 'Unset', 'config_from_args', 'cli_train']
 
 # %% ../nbs/03_train.ipynb #f510023a
 PRESETS = {  # name: how to load it and its defaults (lr, batch size, max_length)
@@ -43,9 +44,9 @@ def offline_note() -> str:
 @dataclass
 class TrainConfig:
     "Everything that defines a training run."
-    model: str = "openelm-270m"      # a preset (see `PRESETS`), a hub id or a local checkpoint folder
-    data: str|None = None            # TweepFake folder with train.csv and validation.csv (default: the download cache)
-    out: str|None = None             # the run directory to write
+    model: str = "openelm-270m"      # a preset (openelm-270m, openelm-450m, openelm-270m-instruct, openelm-450m-instruct, minilm, smollm2-135m, tfidf), a hub id or a local checkpoint folder
+    data: Path|str|None = None       # TweepFake folder with train.csv and validation.csv (default: the download cache)
+    out: Path|str|None = None        # the run directory to write (with --resume: the run to continue)
     epochs: float = 3.0              # passes over the training set
     max_steps: int = -1              # stop after this many optimizer steps (-1: run all epochs)
     lr: float|None = None            # peak learning rate (default: the preset's)
@@ -56,14 +57,14 @@ class TrainConfig:
     weight_decay: float = 0.01       # AdamW weight decay
     warmup: float = 0.06             # linear warmup: a fraction of all steps (<1) or a number of steps
     seed: int = 42                   # seed for initialisation, shuffling and dropout
-    bf16: str = "auto"               # "auto" (bf16 on GPUs that support it), "yes" or "no"
+    bf16: bool|None = None           # bf16 autocast (default: on GPUs that support it)
     gradient_checkpointing: bool = False # trade compute for memory on big models
     lora: bool = False               # train LoRA adapters (peft) instead of all weights; merged when saved
     lora_r: int = 16                 # LoRA rank
     lora_alpha: int = 32             # LoRA scaling
     lora_dropout: float = 0.05       # LoRA dropout
     patience: int = 3                # early stopping: evaluations without a better macro-F1 (0: off)
-    eval_strategy: str = "epoch"     # when to evaluate and checkpoint: "epoch", "steps" or "no"
+    eval_strategy: Literal["epoch", "steps", "no"] = "epoch" # when to evaluate and checkpoint
     eval_steps: int = 500            # evaluate every this many steps when eval_strategy is "steps"
     save_total_limit: int = 2        # checkpoints kept (the best is always kept)
     logging_steps: int = 50          # log the training loss every this many steps
@@ -74,33 +75,53 @@ class TrainConfig:
     threads: int|None = None         # CPU threads for torch (default: torch's choice)
     num_workers: int = 0             # data loader worker processes
     resume: bool = False             # continue from the last checkpoint in OUT/checkpoints
-    overwrite: bool = False          # replace an existing run directory
-    tfidf_c: str = "1,4,16"          # tfidf only: the logistic-regression C values tried, best on validation
+    overwrite: bool = False          # replace an existing run directory (the old one goes only once the new one is complete)
+    tfidf_c: list[float] = field(default_factory=lambda: [1.0, 4.0, 16.0]) # tfidf only: the logistic-regression C values tried, best on validation
 
 # %% ../nbs/03_train.ipynb #e93a2cad
 def _preset(model:str) -> dict:
     if model in PRESETS: return dict(PRESETS[model], preset=model)
     return dict(kind="checkpoint", source=model, preset="checkpoint", **DEFAULTS)
 
+# %% ../nbs/03_train.ipynb #d9a3f5c6
+def _as_bf16(v):
+    "`bf16` as True, False or None (auto), also from an older config's \"yes\", \"no\" or \"auto\"."
+    old = {"auto": None, "yes": True, "no": False}
+    if isinstance(v, str) and v in old: return old[v]
+    if v is None or isinstance(v, bool): return v
+    raise DetectError(f"--bf16 takes no value (--bf16 / --no-bf16; default: on GPUs that support it), got {v!r}")
+
+def _as_floats(v, name:str) -> list[float]:
+    "A list of floats, also from an older config's comma-separated string."
+    try: vs = [float(x) for x in (v.split(",") if isinstance(v, str) else v)]
+    except (TypeError, ValueError): vs = []
+    if not vs: raise DetectError(f"--{name} takes one or more numbers (e.g. --{name} 1 4 16), got {v!r}")
+    return vs
+
+# %% ../nbs/03_train.ipynb #e93a2cad
 def resolve(cfg:TrainConfig # the configuration as given
            ) -> TrainConfig: # a copy with every default filled in
     "Fill in the preset's defaults and validate `cfg`."
     p = _preset(cfg.model)
-    r = dataclasses.replace(cfg)
+    r = dataclasses.replace(cfg, bf16=_as_bf16(cfg.bf16), tfidf_c=_as_floats(cfg.tfidf_c, "tfidf-c"))
+    for k in ("lr", "batch_size", "eval_batch_size", "max_length"):  # given by the user: must make sense
+        if getattr(r, k) is not None and not getattr(r, k) > 0:
+            raise DetectError(f"--{k.replace('_', '-')} must be positive, got {getattr(r, k)}")
     for k in ("lr", "batch_size", "max_length"):
         if getattr(r, k) is None: setattr(r, k, p[k])
-    if p["kind"] != "tfidf":
-        if r.eval_batch_size is None: r.eval_batch_size = 2 * r.batch_size
-        for k in ("lr", "batch_size", "max_length", "grad_accum", "eval_batch_size"):
-            if not getattr(r, k) > 0: raise DetectError(f"--{k.replace('_', '-')} must be positive, got {getattr(r, k)}")
+    if p["kind"] != "tfidf" and r.eval_batch_size is None: r.eval_batch_size = 2 * r.batch_size
+    for k in ("grad_accum", "logging_steps", "eval_steps", "lora_r"):
+        if not getattr(r, k) > 0: raise DetectError(f"--{k.replace('_', '-')} must be positive, got {getattr(r, k)}")
+    for k in ("epochs", "warmup", "weight_decay", "patience", "lora_dropout"):
+        if getattr(r, k) < 0: raise DetectError(f"--{k.replace('_', '-')} must not be negative, got {getattr(r, k)}")
+    if any(c <= 0 for c in r.tfidf_c): raise DetectError(f"--tfidf-c values must be positive, got {r.tfidf_c}")
     if r.eval_strategy not in ("epoch", "steps", "no"):
         raise DetectError(f"--eval-strategy must be epoch, steps or no, got {r.eval_strategy!r}")
-    if r.bf16 not in ("auto", "yes", "no"): raise DetectError(f"--bf16 must be auto, yes or no, got {r.bf16!r}")
     if r.epochs <= 0 and r.max_steps <= 0: raise DetectError("give --epochs > 0 or --max-steps > 0")
     if r.out is None: raise DetectError("no run directory given: pass --out RUN_DIR")
     return r
 
-# %% ../nbs/03_train.ipynb #e5ea566c
+# %% ../nbs/03_train.ipynb #f1a2b3c4
 ID2LABEL = {0: "human", 1: "bot"}
 LABEL2ID = {v: k for k, v in ID2LABEL.items()}
 
@@ -108,6 +129,28 @@ def _smollm2_gguf() -> tuple[Path, str]:
     p = smollm2_gguf(required_for=f"the smollm2-135m preset ({offline_note()})")
     return p.parent, p.name
 
+# %% ../nbs/03_train.ipynb #b8c9d0e1
+def _load_checkpoint(src:str, kind:str, kw:dict): # (model, tokenizer, source) of a hub id or a checkpoint folder
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    local = Path(src).expanduser()
+    openelm = kind == "openelm" or is_openelm(local if local.is_dir() else src)
+    oe = register_openelm(required=openelm)
+    if local.is_dir(): src = local
+    elif local.exists(): raise DetectError(f"{local} is a file; --model takes a preset, a hub id or a checkpoint folder")
+    elif kind == "checkpoint" and (src.startswith((".", "/", "~")) or src.count("/") > 1):
+        raise DetectError(f"{src}: no such checkpoint folder; --model takes a preset ({', '.join(PRESETS)}), "
+                          "a hub id or a local checkpoint folder")
+    if isinstance(src, Path): m = AutoModelForSequenceClassification.from_pretrained(src, **kw)
+    else:  # transformers 5.24 looks for a hub adapter_config.json even with local_files_only, unless told so
+        m = from_hub(lambda s, **k: AutoModelForSequenceClassification.from_pretrained(
+            s, **kw, **k, **({"adapter_kwargs": dict(local_files_only=True)} if k else {})), src, offline_note())
+    if openelm:  # the exact Llama-2 tokenizer: from the checkpoint folder when it has one
+        tok = oe.load_tokenizer(src if isinstance(src, Path) and (src/"tokenizer.json").exists() else None)
+    elif isinstance(src, Path): tok = AutoTokenizer.from_pretrained(src)
+    else: tok = from_hub(AutoTokenizer.from_pretrained, src, offline_note())
+    return m, tok, src
+
+# %% ../nbs/03_train.ipynb #e5ea566c
 def load_model_and_tokenizer(model:str # a preset, hub id or local checkpoint folder
                             ):          # (model, tokenizer, source): float32 model with a 2-label head
     "Load `model` as a 2-label sequence classifier and its tokenizer, ready for training."
@@ -126,25 +169,7 @@ def load_model_and_tokenizer(model:str # a preset, hub id or local checkpoint fo
         tok = AutoTokenizer.from_pretrained(d, gguf_file=f)
         m = AutoModelForSequenceClassification.from_pretrained(d, gguf_file=f, **kw)
         if getattr(m, "is_quantized", False): m = dequantized_copy(m)   # the Trainer refuses a quantised-tagged model
-    else:
-        src = p["source"]
-        local = Path(src).expanduser()
-        openelm = p["kind"] == "openelm" or is_openelm(local if local.is_dir() else src)
-        oe = register_openelm(required=openelm)
-        if local.is_dir(): src = local
-        elif local.exists(): raise DetectError(f"{local} is a file; --model takes a preset, a hub id or a checkpoint folder")
-        elif p["kind"] == "checkpoint" and (src.startswith((".", "/", "~")) or src.count("/") > 1):
-            raise DetectError(f"{src}: no such checkpoint folder; --model takes a preset ({', '.join(PRESETS)}), "
-                              "a hub id or a local checkpoint folder")
-        if isinstance(src, Path): m = AutoModelForSequenceClassification.from_pretrained(src, **kw)
-        else:  # transformers 5.24 looks for a hub adapter_config.json even with local_files_only, unless told so
-            m = from_hub(lambda s, **k: AutoModelForSequenceClassification.from_pretrained(
-                s, **kw, **k, **({"adapter_kwargs": dict(local_files_only=True)} if k else {})), src, offline_note())
-        has_tok = isinstance(src, Path) and (src/"tokenizer_config.json").exists()
-        if openelm:  # the exact Llama-2 tokenizer: from the checkpoint folder when it has one
-            tok = oe.load_tokenizer(src if isinstance(src, Path) and (src/"tokenizer.json").exists() else None)
-        elif isinstance(src, Path): tok = AutoTokenizer.from_pretrained(src)
-        else: tok = from_hub(AutoTokenizer.from_pretrained, src, offline_note())
+    else: m, tok, src = _load_checkpoint(p["source"], p["kind"], kw)
     prepare_tokenizer(tok, "right")
     m.config.pad_token_id = tok.pad_token_id
     return m, tok, str(src)
@@ -155,17 +180,34 @@ def _subset(ds, n, seed):
     if n <= 0: raise DetectError(f"a subset size must be positive, got {n}")
     return ds.shuffle(seed=seed).select(range(n))
 
+# %% ../nbs/03_train.ipynb #e6f7a8b9
+def _check_split(ds, split:str, path:Path, subset:int|None):
+    "Refuse a split without tweets or with a single class."
+    if len(ds) == 0:
+        raise DetectError(f"{path}: no tweets (a header only, or only empty rows); training needs train.csv and "
+                          "validation.csv with tweets of both classes")
+    n_bot = int(np.sum(np.asarray(list(ds["label"]))))
+    if n_bot in (0, len(ds)):
+        how = f" (the random subset of {subset} asked for)" if subset is not None and subset < len(ds) else ""
+        raise DetectError(f"{path}: the {split} split{how} has only one class ({len(ds) - n_bot} human, {n_bot} bot); "
+                          "a detector needs tweets of both classes to train and to be validated")
+
 def load_splits(cfg:TrainConfig # uses data, max_train_samples, max_eval_samples, seed
                ):               # (train, validation) `datasets.Dataset`s
     "The training and validation splits of `cfg.data`, subsampled as asked."
+    data_dir = Path(cfg.data).expanduser() if cfg.data else default_data_dir()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # dropped empty rows are reported by `deepfake-detect data-report`
-        dsd = load_tweepfake(cfg.data, splits=["train", "validation"]) if cfg.data else load_tweepfake()
-    for s in ("train", "validation"):
-        if s not in dsd: raise DetectError(f"{cfg.data}: no {s}.csv; training needs train.csv and validation.csv")
-    return (_subset(dsd["train"], cfg.max_train_samples, cfg.seed),
-            _subset(dsd["validation"], cfg.max_eval_samples, cfg.seed))
+        dsd = load_tweepfake(data_dir, splits=["train", "validation"])
+    res = []
+    for s, n in (("train", cfg.max_train_samples), ("validation", cfg.max_eval_samples)):
+        if s not in dsd: raise DetectError(f"{data_dir}: no {s}.csv; training needs train.csv and validation.csv")
+        if len(dsd[s]) == 0: _check_split(dsd[s], s, data_dir/f"{s}.csv", None)
+        res.append(_subset(dsd[s], n, cfg.seed))
+        _check_split(res[-1], s, data_dir/f"{s}.csv", n)
+    return tuple(res)
 
+# %% ../nbs/03_train.ipynb #c1d2e3f4
 def tokenize_split(ds,              # a split from `load_tweepfake`
                    tok,             # the tokenizer
                    max_length:int): # truncate longer tweets
@@ -226,22 +268,26 @@ def _make_trainer_class():
 def _jdump(obj, path):
     with atomic_write(path) as f: json.dump(obj, f, indent=2, default=str)
 
+def _has_run(run_dir:Path) -> bool:
+    return (run_dir/"checkpoints").is_dir() and any((run_dir/"checkpoints").iterdir()) or (run_dir/"run.json").exists()
+
 def _prepare_run_dir(run_dir:Path, cfg:TrainConfig):
-    has_run = (run_dir/"checkpoints").is_dir() and any((run_dir/"checkpoints").iterdir()) or (run_dir/"run.json").exists()
     if cfg.resume:
         if not any((run_dir/"checkpoints").glob("checkpoint-*")):
             raise DetectError(f"{run_dir/'checkpoints'}: no checkpoint to resume from; drop --resume to start a new run")
-    elif has_run and not cfg.overwrite:
+    elif _has_run(run_dir) and not cfg.overwrite:
         raise DetectError(f"{run_dir} already holds a training run; pass --resume to continue it, --overwrite to "
                           "replace it, or choose another --out")
 
+def config_json(cfg:TrainConfig) -> dict:
+    "`cfg` as `train_config.json` stores it: plain JSON, paths as strings."
+    return {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()}
+
 def _write_run_files(run_dir:Path, cfg:TrainConfig):
-    data_dir = Path(cfg.data) if cfg.data else None
-    if data_dir is None:
-        data_dir = default_data_dir()
+    data_dir = Path(cfg.data).expanduser() if cfg.data else default_data_dir()
     files = {s: dict(path=str((data_dir/f"{s}.csv").resolve()), sha256=sha256_file(data_dir/f"{s}.csv"))
              for s in ("train", "validation")}
-    _jdump(asdict(cfg), run_dir/"train_config.json")
+    _jdump(config_json(cfg), run_dir/"train_config.json")
     _jdump(dict(data_dir=str(data_dir.resolve()), files=files, max_train_samples=cfg.max_train_samples,
                 max_eval_samples=cfg.max_eval_samples, seed=cfg.seed), run_dir/"data.json")
     _jdump(library_versions(), run_dir/"versions.json")
@@ -258,8 +304,7 @@ def _train_tfidf(cfg:TrainConfig, run_dir:Path, train_ds, val_ds) -> dict:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from torch.utils.tensorboard import SummaryWriter
-    try: cs = [float(c) for c in str(cfg.tfidf_c).split(",")]
-    except ValueError: raise DetectError(f"--tfidf-c must be comma-separated numbers, got {cfg.tfidf_c!r}") from None
+    cs = _as_floats(cfg.tfidf_c, "tfidf-c")
     t0 = time.time()
     feats = FeatureUnion([
         ("word", TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, lowercase=True)),
@@ -284,9 +329,10 @@ def _train_tfidf(cfg:TrainConfig, run_dir:Path, train_ds, val_ds) -> dict:
 # %% ../nbs/03_train.ipynb #71dd2f0a
 def _bf16(cfg, device):
     import torch
-    if cfg.bf16 == "no": return False
+    bf16 = _as_bf16(cfg.bf16)
+    if bf16 is False: return False
     ok = device.startswith("cuda") and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
-    if cfg.bf16 == "yes" and not ok: raise DetectError("--bf16 yes needs a GPU with bf16 support; use --bf16 auto")
+    if bf16 and not ok: raise DetectError("--bf16 needs a GPU with bf16 support; leave it out (bf16 is then used where it can be)")
     return ok
 
 def _training_args(cfg:TrainConfig, run_dir:Path, device:str):
@@ -317,6 +363,17 @@ def _lora(model, cfg):
                     target_modules="all-linear")
     return get_peft_model(model, lc)
 
+def _load_for_training(cfg:TrainConfig): # (model, tokenizer, source)
+    "The model of `cfg` (wrapped with LoRA adapters when asked) and its tokenizer."
+    model, tok, source = load_model_and_tokenizer(cfg.model)
+    if cfg.gradient_checkpointing and not getattr(model, "supports_gradient_checkpointing", False):
+        raise DetectError(f"{cfg.model} does not support gradient checkpointing; drop --gradient-checkpointing")
+    if cfg.lora and os.environ.get("ACCELERATE_USE_FSDP", "false").lower() == "true":
+        raise DetectError("--lora under FSDP is not supported (the adapters cannot be merged into sharded weights); "
+                          "LoRA models are small: train them with torchrun (DDP) instead")
+    return (_lora(model, cfg) if cfg.lora else model), tok, source
+
+# %% ../nbs/03_train.ipynb #f4a5b6c7
 def _save_model(model, tok, run_dir:Path, state_dict=None):
     "Save model + tokenizer (or the given full `state_dict`) to a temporary folder, then rename it to `run_dir/model`."
     if hasattr(model, "merge_and_unload"): model = model.merge_and_unload()
@@ -328,34 +385,36 @@ def _save_model(model, tok, run_dir:Path, state_dict=None):
     os.replace(tmp, run_dir/"model")
     if old.exists(): shutil.rmtree(old)
 
-def _train_transformer(cfg, run_dir, train_ds, val_ds, callbacks, is_main):
-    import torch
+# %% ../nbs/03_train.ipynb #b6c7d8e9
+def _make_trainer(cfg, args, run_dir:Path, model, tok, tr, va, callbacks): # (trainer, its TensorBoard callback)
     from transformers import DataCollatorWithPadding, EarlyStoppingCallback
     from transformers.integrations import TensorBoardCallback
+    tb = TensorBoardCallback(); tb.logging_dir = str(run_dir/"tensorboard")
+    stop = [EarlyStoppingCallback(early_stopping_patience=cfg.patience)] if cfg.patience and cfg.eval_strategy != "no" else []
+    trainer = _make_trainer_class()(model=model, args=args, train_dataset=tr, eval_dataset=va, processing_class=tok,
+        data_collator=DataCollatorWithPadding(tok), compute_metrics=compute_metrics, callbacks=[tb] + stop + list(callbacks or []))
+    return trainer, tb
+
+def _resumed_step(output_dir) -> int:
+    "The step of the checkpoint a resumed run starts from."
+    from transformers.trainer_utils import get_last_checkpoint
+    last = get_last_checkpoint(output_dir)
+    return json.loads((Path(last)/"trainer_state.json").read_text())["global_step"] if last else 0
+
+# %% ../nbs/03_train.ipynb #d8e9f0a1
+def _train_transformer(cfg, run_dir, train_ds, val_ds, callbacks, is_main):
+    import torch
     device = get_device(cfg.device)
     if cfg.threads: torch.set_num_threads(cfg.threads)
     args = _training_args(cfg, run_dir, device)
     _ = args.device  # sets up the process group under torchrun before anything is written
     set_seed(cfg.seed)
-    model, tok, source = load_model_and_tokenizer(cfg.model)
-    if cfg.gradient_checkpointing and not getattr(model, "supports_gradient_checkpointing", False):
-        raise DetectError(f"{cfg.model} does not support gradient checkpointing; drop --gradient-checkpointing")
-    if cfg.lora and os.environ.get("ACCELERATE_USE_FSDP", "false").lower() == "true":
-        raise DetectError("--lora under FSDP is not supported (the adapters cannot be merged into sharded weights); "
-                          "LoRA models are small: train them with torchrun (DDP) instead")
-    if cfg.lora: model = _lora(model, cfg)
+    model, tok, source = _load_for_training(cfg)
     tr, va = tokenize_split(train_ds, tok, cfg.max_length), tokenize_split(val_ds, tok, cfg.max_length)
     order = np.argsort([len(x) for x in va["input_ids"]], kind="stable")  # less padding when validating
     va, val_ds = va.select(order), val_ds.select(order)
-    tb = TensorBoardCallback(); tb.logging_dir = str(run_dir/"tensorboard")
-    cbs = [tb] + ([EarlyStoppingCallback(early_stopping_patience=cfg.patience)] if cfg.patience and cfg.eval_strategy != "no" else [])
-    trainer = _make_trainer_class()(model=model, args=args, train_dataset=tr, eval_dataset=va, processing_class=tok,
-        data_collator=DataCollatorWithPadding(tok), compute_metrics=compute_metrics, callbacks=cbs + list(callbacks or []))
-    start_step = 0
-    if cfg.resume:
-        from transformers.trainer_utils import get_last_checkpoint
-        last = get_last_checkpoint(args.output_dir)
-        start_step = json.loads((Path(last)/"trainer_state.json").read_text())["global_step"] if last else 0
+    trainer, tb = _make_trainer(cfg, args, run_dir, model, tok, tr, va, callbacks)
+    start_step = _resumed_step(args.output_dir) if cfg.resume else 0
     t0 = time.time()
     try: out = trainer.train(resume_from_checkpoint=True if cfg.resume else None)
     finally:
@@ -379,36 +438,9 @@ def _train_transformer(cfg, run_dir, train_ds, val_ds, callbacks, is_main):
     if torch.distributed.is_available() and torch.distributed.is_initialized(): torch.distributed.barrier()
     return metrics, source
 
+# %% ../nbs/03_train.ipynb #f0a1b2c3
 def _is_main():
     return int(os.environ.get("RANK", "0")) == 0
-
-def train(cfg:TrainConfig,   # the run's configuration
-          callbacks=None,    # extra `transformers.TrainerCallback`s (transformer models only)
-         ) -> Path:          # the run directory
-    "Train a detector as `cfg` says and write a complete run directory."
-    cfg = resolve(cfg)
-    run_dir = Path(cfg.out).expanduser()
-    _prepare_run_dir(run_dir, cfg)
-    train_ds, val_ds = load_splits(cfg)
-    kind = "tfidf" if _preset(cfg.model)["kind"] == "tfidf" else "transformers"
-    if _is_main():
-        if cfg.overwrite and not cfg.resume:
-            for p in ("checkpoints", "model", "tensorboard", "run.json", "metrics.json"):
-                q = run_dir/p
-                if q.is_dir(): shutil.rmtree(q)
-                elif q.exists(): q.unlink()
-        run_dir.mkdir(parents=True, exist_ok=True)
-        _write_run_files(run_dir, cfg)
-    if kind == "tfidf":
-        metrics, source = _train_tfidf(cfg, run_dir, train_ds, val_ds), "scikit-learn"
-        extra = dict(best_C=metrics["best_C"])
-    else:
-        metrics, source = _train_transformer(cfg, run_dir, train_ds, val_ds, callbacks, _is_main_late)
-        extra = dict(best_checkpoint=metrics["best_checkpoint"])
-    if _is_main():
-        _jdump(metrics, run_dir/"metrics.json")
-        _jdump(_run_json(cfg, source, kind, **extra), run_dir/"run.json")
-    return run_dir
 
 def _is_main_late():
     "Rank 0 of the process group (after it is set up), or the only process."
@@ -416,42 +448,84 @@ def _is_main_late():
     if torch.distributed.is_available() and torch.distributed.is_initialized(): return torch.distributed.get_rank() == 0
     return _is_main()
 
-# %% ../nbs/03_train.ipynb #d5d3bce2
-def _arg_type(f):
-    t = str(f.type)
-    if "bool" in t: return None
-    if "float" in t: return float
-    if "int" in t: return int
-    return str
+# %% ../nbs/03_train.ipynb #b2c3d4e6
+def _start_run(run_dir:Path, cfg:TrainConfig) -> Path|None: # where the run being replaced was moved, if any
+    "Make `run_dir` ready for a new run (or a resumed one)."
+    old = None
+    if cfg.overwrite and not cfg.resume and _has_run(run_dir):
+        old = run_dir.with_name(f".{run_dir.name}.replaced")
+        if old.exists(): shutil.rmtree(old)
+        os.replace(run_dir, old)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    return old
 
-def cli_train_args(parser):
-    "Add the `train` options (one per `TrainConfig` field) to `parser`."
-    import argparse
-    from fastcore.docments import docments
-    docs = docments(TrainConfig, full=False)
-    for f in fields(TrainConfig):
-        flag = "--" + f.name.replace("_", "-")
-        doc = docs.get(f.name) or ""
-        help = doc if "default" in doc else f"{doc} (default: {f.default})"
-        if _arg_type(f) is None:
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=help)
+def _after_failure(run_dir:Path, created:bool, old:Path|None, err:BaseException):
+    "Clean up after a failed run: restore the replaced run, or drop a new one without checkpoints."
+    ckpts = sorted((run_dir/"checkpoints").glob("checkpoint-*"))
+    if old is not None:
+        shutil.rmtree(run_dir, ignore_errors=True); os.replace(old, run_dir)
+        print(f"{run_dir}: training failed; the run it was to replace is back in place", file=sys.stderr)
+    elif created and not ckpts: shutil.rmtree(run_dir, ignore_errors=True)
+    elif isinstance(err, KeyboardInterrupt) and ckpts:
+        print(f"interrupted: {run_dir} keeps {ckpts[-1].name}; continue with "
+              f"`deepfake-detect train --out {run_dir} --resume`", file=sys.stderr)
+
+# %% ../nbs/03_train.ipynb #c3d4e5f7
+def train(cfg:TrainConfig,   # the run's configuration
+          callbacks=None,    # extra `transformers.TrainerCallback`s (transformer models only)
+         ) -> Path:          # the run directory
+    "Train a detector as `cfg` says and write a complete run directory."
+    cfg = resolve(cfg)
+    run_dir = Path(cfg.out).expanduser()
+    _prepare_run_dir(run_dir, cfg)
+    train_ds, val_ds = load_splits(cfg)   # bad data stops the run here, before anything is written
+    kind = "tfidf" if _preset(cfg.model)["kind"] == "tfidf" else "transformers"
+    created, old = not run_dir.exists(), None
+    try:
+        if _is_main():
+            old = _start_run(run_dir, cfg)
+            _write_run_files(run_dir, cfg)
+        if kind == "tfidf":
+            metrics, source = _train_tfidf(cfg, run_dir, train_ds, val_ds), "scikit-learn"
+            extra = dict(best_C=metrics["best_C"])
         else:
-            parser.add_argument(flag, type=_arg_type(f), default=argparse.SUPPRESS, help=help,
-                                metavar=f.name.upper())
+            metrics, source = _train_transformer(cfg, run_dir, train_ds, val_ds, callbacks, _is_main_late)
+            extra = dict(best_checkpoint=metrics["best_checkpoint"])
+        if _is_main():
+            _jdump(metrics, run_dir/"metrics.json")
+            _jdump(_run_json(cfg, source, kind, **extra), run_dir/"run.json")
+    except BaseException as e:
+        if _is_main(): _after_failure(run_dir, created, old, e)
+        raise
+    if old is not None: shutil.rmtree(old, ignore_errors=True)
+    return run_dir
 
-def config_from_args(args) -> TrainConfig:
-    "The `TrainConfig` for parsed `train` arguments; with `--resume`, the run's saved config updated by them."
-    given = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)}
-    if given.get("resume") and given.get("out") and (Path(given["out"])/"train_config.json").exists():
-        saved = json.loads((Path(given["out"])/"train_config.json").read_text())
-        names = {f.name for f in fields(TrainConfig)}
-        return TrainConfig(**{**{k: v for k, v in saved.items() if k in names}, **given})
+# %% ../nbs/03_train.ipynb #a7b8c9db
+class Unset:
+    "The default of a `train` option that was not given: shown as its value, left out of the configuration."
+    def __init__(self, value): self.value = value
+    def __repr__(self): return repr(self.value)
+    def __str__(self): return " ".join(map(str, self.value)) if isinstance(self.value, list) else str(self.value)
+
+# %% ../nbs/03_train.ipynb #b8c9d0ec
+def config_from_args(args:argparse.Namespace|None=None, # parsed `train` arguments (other names, e.g. `command`, are ignored)
+                     **options,                         # options by `TrainConfig` field name (they win over `args`)
+                    ) -> TrainConfig:
+    "The `TrainConfig` of the options given; with `resume`, the run's saved config updated by them."
+    names = {f.name for f in fields(TrainConfig)}
+    given = {k: v for k, v in {**vars(args or argparse.Namespace()), **options}.items()
+             if k in names and v is not None and not isinstance(v, Unset)}
+    saved = Path(given.get("out", "")).expanduser()/"train_config.json"
+    if given.get("resume") and given.get("out") and saved.exists():
+        old = {k: v for k, v in json.loads(saved.read_text()).items() if k in names}
+        return TrainConfig(**{**old, **given})
     return TrainConfig(**given)
 
-def cli_train(args):
-    "Run `deepfake-detect train`."
+# %% ../nbs/03_train.ipynb #d5d3bce2
+def cli_train(**options) -> int:
+    "Fine-tune a detector (OpenELM, MiniLM, SmolLM2, any checkpoint, or TF-IDF)."
     import torch
-    cfg = config_from_args(args)
+    cfg = config_from_args(**options)
     if _preset(cfg.model)["kind"] == "openelm" and not torch.cuda.is_available() and _is_main():
         print(f"note: no GPU here; {cfg.model} will be very slow on CPU; {offline_note()}", file=sys.stderr)
     run_dir = train(cfg)
@@ -460,3 +534,12 @@ def cli_train(args):
         print(f"{run_dir}: validation accuracy {m['accuracy']:.4f}, macro-F1 {m['macro_f1']:.4f}, " +
               ", ".join(f"{g} {v['accuracy']:.3f}" for g, v in m.get("per_generator", {}).items()))
     return 0
+
+def _option(f):
+    d = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+    if f.name == "out": return inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, annotation=f.type)
+    return inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=None if d is None else Unset(d), annotation=f.type)
+
+cli_train.__signature__ = inspect.Signature([_option(f) for f in fields(TrainConfig)], return_annotation="int")
+cli_train.__annotations__ = {**{f.name: f.type for f in fields(TrainConfig)}, "return": "int"}
+cli_train.__delwrap__ = TrainConfig  # docments reads the options' help from TrainConfig's comments
