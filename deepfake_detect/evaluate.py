@@ -6,19 +6,20 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/evaluate.html.md"""
 
 # %% ../nbs/04_evaluate.ipynb #51fd8ed2
 from __future__ import annotations
-import argparse, json, os
+import json
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Literal
 import numpy as np
 import pandas as pd
 from .core import DetectError, atomic_write, repo_root, sha256_file
 from .metrics import score_predictions
 from .data import default_data_dir, load_tweepfake
-from .predict import Detector, read_run
+from .predict import Detector, check_positive, check_threshold, read_run
 
 # %% auto #0
 __all__ = ['PUBLISHED', 'PUBLISHED_ROBERTA', 'plot_confusion', 'plot_reliability', 'plot_per_generator', 'compare_published',
-           'format_report', 'evaluate', 'cli_evaluate_args', 'cli_evaluate']
+           'format_report', 'evaluate', 'cli_evaluate']
 
 # %% ../nbs/04_evaluate.ipynb #d2ea7165
 PUBLISHED = {  # TweepFake test-split accuracy, from the authors' published notebooks (Fagni et al. 2021)
@@ -32,6 +33,7 @@ def _fig(w=4.5, h=3.6):
     fig = Figure(figsize=(w, h), dpi=100, layout="constrained")
     return fig, fig.add_subplot()
 
+# %% ../nbs/04_evaluate.ipynb #5f98e088
 def plot_confusion(scores:dict, # from `score_predictions`
                    title:str="confusion matrix"):
     "The confusion matrix as a figure (counts and row shares)."
@@ -47,6 +49,7 @@ def plot_confusion(scores:dict, # from `score_predictions`
            xlabel="predicted", ylabel="true", title=title)
     return fig
 
+# %% ../nbs/04_evaluate.ipynb #c87d3619
 def plot_reliability(scores:dict, # from `score_predictions`
                      title:str="reliability diagram"):
     "The reliability diagram: share of bots against mean p_bot per bin, with the bins' sizes."
@@ -63,6 +66,7 @@ def plot_reliability(scores:dict, # from `score_predictions`
     ax.legend(loc="lower right", fontsize=7)
     return fig
 
+# %% ../nbs/04_evaluate.ipynb #bb64c912
 def plot_per_generator(scores:dict, # from `score_predictions` (with generators)
                        title:str="accuracy per generator"):
     "Accuracy per generator as bars, with RoBERTa's published test accuracy as markers."
@@ -125,14 +129,15 @@ def _split_file(data_dir, split:str) -> Path:
     with open(f, encoding="utf-8-sig", newline="") as fh: header = fh.readline().strip().split(";")
     if "account.type" not in header:
         raise DetectError(f"{f} has no labels (no 'account.type' column; header {';'.join(header)!r}): a split "
-                          "without labels cannot be evaluated; classify it with `deepfake-detect predict RUN_DIR --file ...` instead")
+                          "without labels cannot be evaluated; classify it with `deepfake-detect predict RUN --file ...` instead")
     return f
 
 def _save_fig(fig, path:Path):
     with atomic_write(path, "wb") as f: fig.savefig(f, format="png")
 
+# %% ../nbs/04_evaluate.ipynb #cfafaec0
 def evaluate(run_dir,                   # a run directory written by training
-             data_dir=None,             # folder with <split>.csv in TweepFake format (default: the data module's)
+             data_dir=None,             # folder with <split>.csv in TweepFake format (default: the download cache)
              split:str="validation",    # which split to score
              threshold:float=0.5,       # predict "bot" when p_bot >= threshold
              batch_size:int|None=None,  # texts per forward pass (default: the Detector's)
@@ -141,7 +146,8 @@ def evaluate(run_dir,                   # a run directory written by training
              progress:bool=True,        # show a progress bar
             ) -> dict:                  # the evaluation, as written to eval-<split>.json
     "Score the run in `run_dir` on a labelled split and write eval-<split>.json, the predictions and plots."
-    run_dir = Path(run_dir)
+    run_dir, threshold = Path(run_dir), check_threshold(threshold)
+    check_positive(batch_size)
     f = _split_file(data_dir if data_dir is not None else default_data_dir(), split)
     info = read_run(run_dir)                      # an incomplete run fails here, before the data is read
     if info["bare"]: raise DetectError(f"{run_dir} is a bare model folder, not a run directory (no run.json); "
@@ -169,21 +175,15 @@ def evaluate(run_dir,                   # a run directory written by training
     return res
 
 # %% ../nbs/04_evaluate.ipynb #0710edf4
-def cli_evaluate_args(p:argparse.ArgumentParser):
-    "Options of `deepfake-detect evaluate`."
-    p.add_argument("run_dir", help="run directory written by `deepfake-detect train`")
-    p.add_argument("--data", default=None, help="folder with the TweepFake CSVs (default: where `download` puts them)")
-    p.add_argument("--split", default="validation", help="split to score: train, validation or test (default: validation)")
-    p.add_argument("--threshold", type=float, default=0.5, help="label `bot` when p_bot >= this (default 0.5)")
-    p.add_argument("--batch-size", type=int, default=None, help="texts per forward pass")
-    p.add_argument("--device", default=None, help="cuda, cpu, ... (default: GPU if there is one)")
-    p.add_argument("--no-plots", action="store_true", help="do not write the PNG plots")
-
-def cli_evaluate(args) -> int:
-    "Run `deepfake-detect evaluate`."
-    res = evaluate(args.run_dir, args.data, split=args.split, threshold=args.threshold, batch_size=args.batch_size,
-                   device=args.device, plots=not args.no_plots)
-    name = res["run"].get("preset") or Path(args.run_dir).name
-    print(format_report(res, name, args.split))
-    print(f"\nwrote {Path(args.run_dir)/f'eval-{args.split}.json'} and eval-{args.split}-predictions.csv")
-    return 0
+def cli_evaluate(run:Path,                 # run directory written by `deepfake-detect train`
+                 data:Path|None=None,      # folder with the TweepFake CSVs (default: the download cache)
+                 split:Literal["train", "validation", "test"]="validation", # split to score
+                 threshold:float=0.5,      # label `bot` when p_bot >= this
+                 batch_size:int|None=None, # texts per forward pass (default: 64, 256 on a GPU)
+                 device:str|None=None,     # cuda, cpu, ... (default: GPU if there is one)
+                 plots:bool=True,          # write the PNG plots
+                ) -> int:
+    "Score a trained run on a split: metrics per class and generator, calibration."
+    res = evaluate(run, data, split=split, threshold=threshold, batch_size=batch_size, device=device, plots=plots)
+    print(format_report(res, res["run"].get("preset") or Path(run).name, split))
+    print(f"\nwrote {Path(run)/f'eval-{split}.json'} and eval-{split}-predictions.csv")

@@ -6,8 +6,7 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/predict.html.md"""
 
 # %% ../nbs/06_predict.ipynb #7febe11b
 from __future__ import annotations
-import argparse, importlib, importlib.util, json, sys, warnings
-from datetime import datetime, timezone
+import contextlib, csv, glob, io, json, numbers, signal, sys, threading, warnings
 from pathlib import Path
 import numpy as np
 from fastcore.basics import patch
@@ -16,7 +15,8 @@ from .hub import is_openelm, prepare_tokenizer, register_openelm
 from .tweets import normalise_text
 
 # %% auto #0
-__all__ = ['check_texts', 'read_run', 'TruncationWarning', 'Detector', 'cli_predict_args', 'cli_predict']
+__all__ = ['check_texts', 'check_threshold', 'check_positive', 'read_run', 'TruncationWarning', 'Detector', 'read_table',
+           'write_table', 'cli_predict']
 
 # %% ../nbs/06_predict.ipynb #84b2c386
 def check_texts(texts,       # the texts to classify (a list, tuple, Series, ... of str)
@@ -33,11 +33,53 @@ def check_texts(texts,       # the texts to classify (a list, tuple, Series, ...
             raise DetectError(f"{name(i)} is empty or only whitespace; remove the row or give it a text")
     return texts
 
+# %% ../nbs/06_predict.ipynb #f8dddb85
+def check_threshold(threshold:float, # predict `bot` when p_bot >= threshold
+                   ) -> float:
+    "`threshold` as a float if it is a probability in [0, 1]; else `DetectError`."
+    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not 0 <= threshold <= 1:  # NaN too
+        raise DetectError(f"threshold {threshold!r} is not a probability: give a number from 0 to 1 (--threshold)")
+    return float(threshold)
+
+def check_positive(value:int|None, # a count (None: use the default)
+                   name:str="batch size", # what it is, for the message (its option is `--` + dashed name)
+                  ) -> int|None:
+    "`value` if it is None or a whole number >= 1; else `DetectError`."
+    if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1):
+        raise DetectError(f"{name} {value!r} must be a whole number of at least 1 (--{name.replace(' ', '-')})")
+    return value
+
 # %% ../nbs/06_predict.ipynb #d6cba3f6
 _WEIGHTS = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
 _TOKENIZER = ("tokenizer.json", "tokenizer.model", "vocab.txt", "vocab.json")
 
-def _check_hf_dir(d:Path, what:str):
+def _damaged(f:Path, why:str, run:Path) -> DetectError:
+    return DetectError(f"{f} is damaged ({why}), so the run directory {run} is damaged: re-train it "
+                       "(`deepfake-detect train`) or restore it from a backup")
+
+def _load_tfidf(f:Path, run:Path):
+    import joblib
+    try: return joblib.load(f)
+    except Exception as e: raise _damaged(f, f"cannot be unpickled: {type(e).__name__}: {e}", run) from e
+
+def _read_json(f:Path, run:Path):
+    try: return json.loads(f.read_text(encoding="utf-8"))
+    except ValueError as e: raise _damaged(f, f"not valid JSON: {e}", run) from None
+
+def _check_safetensors(f:Path, run:Path):
+    "`_damaged` unless `f`'s header parses and its tensors fill the file exactly."
+    size = f.stat().st_size
+    try:
+        with open(f, "rb") as fh:
+            n = int.from_bytes(fh.read(8), "little")
+            if size < 8 or n > size - 8: raise ValueError(f"a header of {n} bytes in a file of {size}")
+            header = json.loads(fh.read(n))
+        end = max((v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"), default=0)
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError) as e:
+        raise _damaged(f, f"not a valid safetensors file: {e}", run) from None
+    if 8 + n + end != size: raise _damaged(f, f"{size} bytes where its header promises {8 + n + end}; truncated", run)
+
+def _check_hf_dir(d:Path, what:str, run:Path):
     missing = []
     if not (d/"config.json").exists(): missing.append("config.json")
     if not any((d/w).exists() for w in _WEIGHTS): missing.append("model weights (model.safetensors)")
@@ -45,6 +87,15 @@ def _check_hf_dir(d:Path, what:str):
     if missing:
         raise DetectError(f"{what} is incomplete: {d} has no {', no '.join(missing)}; "
                           "re-run training or point to a complete run directory")
+    _read_json(d/"config.json", run)
+    if (d/"model.safetensors").exists(): _check_safetensors(d/"model.safetensors", run)
+
+# %% ../nbs/06_predict.ipynb #f66828ca
+def _unfinished(path:Path) -> DetectError|None:
+    ck = sorted((path/"checkpoints").glob("checkpoint-*")) if (path/"checkpoints").is_dir() else []
+    if not ck: return None
+    return DetectError(f"{path} holds an unfinished training ({len(ck)} checkpoint(s) in {path/'checkpoints'} but no "
+                       f"run.json): finish it with `deepfake-detect train --out {path} --resume`, then use it")
 
 def read_run(path, # a run directory (with run.json) or a bare Hugging Face model folder
             ) -> dict:
@@ -55,20 +106,19 @@ def read_run(path, # a run directory (with run.json) or a bare Hugging Face mode
     rj = path/"run.json"
     if not rj.exists():
         if (path/"config.json").exists():   # a bare Hugging Face model folder
-            _check_hf_dir(path, f"model folder {path}")
+            _check_hf_dir(path, f"model folder {path}", path)
             return dict(kind="transformers", model=str(path), model_dir=path, labels=None, max_length=None, bare=True)
+        if (e := _unfinished(path)) is not None: raise e
         raise DetectError(f"{path} is not a run directory: run.json is missing (and it is no Hugging Face model "
                           "folder either: no config.json); train one with `deepfake-detect train`")
-    try: run = json.loads(rj.read_text())
-    except json.JSONDecodeError as e: raise DetectError(f"{rj} is not valid JSON ({e}); the run directory is damaged")
-    kind = run.get("kind")
-    md = path/"model"
+    run, md = _read_json(rj, path), path/"model"
+    kind = run.get("kind") if isinstance(run, dict) else None
     if kind == "tfidf":
         if not (md/"tfidf.joblib").exists():
             raise DetectError(f"run directory {path} is incomplete: model/tfidf.joblib is missing")
     elif kind == "transformers":
         if not md.is_dir(): raise DetectError(f"run directory {path} is incomplete: the model/ folder is missing")
-        _check_hf_dir(md, f"run directory {path}")
+        _check_hf_dir(md, f"run directory {path}", path)
     else:
         raise DetectError(f"{rj}: unknown kind {kind!r}; expected 'transformers' or 'tfidf'")
     return {**run, "model_dir": md, "bare": False}
@@ -92,7 +142,8 @@ class Detector:
     def __init__(self, kind:str, model, tokenizer=None, labels=("human", "bot"), max_length:int|None=None,
                  device:str="cpu", batch_size:int=64, source=None):
         self.kind, self.model, self.tokenizer, self.labels = kind, model, tokenizer, list(labels)
-        self.max_length, self.device, self.batch_size, self.source = max_length, device, batch_size, source
+        self.max_length, self.device, self.source = max_length, device, source
+        self.batch_size = check_positive(batch_size)
         self.bot_index = self.labels.index("bot") if "bot" in self.labels else 1
         if kind == "tfidf":
             classes = list(getattr(model, "classes_", [0, 1]))
@@ -103,39 +154,43 @@ class Detector:
         return (f"Detector(kind={self.kind!r}, source={str(self.source)!r}, device={self.device!r}, "
                 f"batch_size={self.batch_size}, max_length={self.max_length})")
 
-    @classmethod
-    def from_pretrained(cls, path,                    # run directory, or a bare Hugging Face model folder
-                        device:str|None=None,         # "cuda", "cpu", ...; default: GPU if there is one
-                        batch_size:int|None=None,     # texts per forward pass (default 64, 256 on GPU)
-                        max_length:int|None=None,     # cut texts to this many tokens (default: run's limit)
-                       ) -> Detector:
-        "Load the detector that `path` holds."
-        info = read_run(path)
-        labels = info.get("labels") or ["human", "bot"]
-        if info["kind"] == "tfidf":
-            import joblib
-            model = joblib.load(info["model_dir"]/"tfidf.joblib")
-            return cls("tfidf", model, labels=labels, device="cpu", batch_size=batch_size or 4096, source=Path(path))
-        import torch
-        from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
-        md = info["model_dir"]
-        if is_openelm(md): register_openelm(required=True)   # registers OpenELM with the Auto classes
-        device = get_device(device)
-        dtype = torch.float32
-        if device.startswith("cuda"): dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+# %% ../nbs/06_predict.ipynb #bf5c0bc0
+@patch(cls_method=True)
+def from_pretrained(cls:Detector, path,          # run directory, or a bare Hugging Face model folder
+                    device:str|None=None,        # "cuda", "cpu", ...; default: GPU if there is one
+                    batch_size:int|None=None,    # texts per forward pass (default 64, 256 on GPU)
+                    max_length:int|None=None,    # cut texts to this many tokens (default: run's limit)
+                   ) -> Detector:
+    "Load the detector that `path` holds."
+    check_positive(batch_size); check_positive(max_length, "max length")
+    info = read_run(path)
+    labels = info.get("labels") or ["human", "bot"]
+    if info["kind"] == "tfidf":
+        model = _load_tfidf(info["model_dir"]/"tfidf.joblib", Path(path))
+        return cls("tfidf", model, labels=labels, device="cpu", batch_size=batch_size or 4096, source=Path(path))
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    md = info["model_dir"]
+    if is_openelm(md): register_openelm(required=True)   # registers OpenELM with the Auto classes
+    device = get_device(device)
+    dtype = torch.float32
+    if device.startswith("cuda"): dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    try:
         tok = AutoTokenizer.from_pretrained(str(md))
         model = AutoModelForSequenceClassification.from_pretrained(str(md), dtype=dtype)
-        if info["bare"]:
-            names = [model.config.id2label[i].lower() for i in sorted(model.config.id2label)]
-            labels = names if "bot" in names else ["human", "bot"]
-        if model.config.num_labels != 2:
-            raise DetectError(f"{md} has {model.config.num_labels} output labels; a detector needs 2 (human, bot)")
-        prepare_tokenizer(tok, tok.padding_side)   # decoder-only models get a pad token; the side is the run's
-        if model.config.pad_token_id is None: model.config.pad_token_id = tok.pad_token_id
-        limit = max_length or _model_limit(model.config, tok, info.get("max_length"))
-        model.to(device).eval()
-        return cls("transformers", model, tok, labels=labels, max_length=limit, device=device,
-                   batch_size=batch_size or (256 if device.startswith("cuda") else 64), source=Path(path))
+    except Exception as e:
+        raise _damaged(md, f"cannot be loaded: {type(e).__name__}: {str(e)[:300]}", Path(path)) from e
+    if info["bare"]:
+        names = [model.config.id2label[i].lower() for i in sorted(model.config.id2label)]
+        labels = names if "bot" in names else ["human", "bot"]
+    if model.config.num_labels != 2:
+        raise DetectError(f"{md} has {model.config.num_labels} output labels; a detector needs 2 (human, bot)")
+    prepare_tokenizer(tok, tok.padding_side)   # decoder-only models get a pad token; the side is the run's
+    if model.config.pad_token_id is None: model.config.pad_token_id = tok.pad_token_id
+    limit = max_length or _model_limit(model.config, tok, info.get("max_length"))
+    model.to(device).eval()
+    return cls("transformers", model, tok, labels=labels, max_length=limit, device=device,
+               batch_size=batch_size or (256 if device.startswith("cuda") else 64), source=Path(path))
 
 # %% ../nbs/06_predict.ipynb #592c418c
 @patch
@@ -150,6 +205,13 @@ def _tokenize(self:Detector, texts:list[str]) -> list[list[int]]:
         warnings.warn(f"{len(long)} of {len(texts)} texts are longer than the model's limit of {L} tokens and were "
                       f"truncated (the first is row {long[0]})", TruncationWarning, stacklevel=3)
     return ids
+
+# %% ../nbs/06_predict.ipynb #2c8cce3f
+def _pad(ids:list[list[int]], idx:list[int], pad:int, left:bool) -> tuple[list, list]:
+    "Rows `idx` of `ids` padded to one length, and their attention masks."
+    m = max(len(ids[i]) for i in idx)
+    fill = lambda x, v: ([v]*(m-len(x)) + x) if left else (x + [v]*(m-len(x)))
+    return [fill(ids[i], pad) for i in idx], [fill([1]*len(ids[i]), 0) for i in idx]
 
 @patch
 def predict_proba(self:Detector,
@@ -167,91 +229,155 @@ def predict_proba(self:Detector,
     from tqdm.auto import tqdm
     ids = self._tokenize(texts)
     order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))   # longest first: memory errors show at once
-    pad, left = self.tokenizer.pad_token_id, self.tokenizer.padding_side == "left"
-    out = np.empty(len(texts), dtype=np.float64)
-    bs = self.batch_size
+    out, bs = np.empty(len(texts), dtype=np.float64), self.batch_size
     with torch.inference_mode():
         for s in tqdm(range(0, len(order), bs), desc="predict", unit="batch", disable=not progress):
             idx = order[s:s+bs]
-            m = max(len(ids[i]) for i in idx)
-            rows = [([pad]*(m-len(ids[i])) + ids[i]) if left else (ids[i] + [pad]*(m-len(ids[i]))) for i in idx]
-            mask = [([0]*(m-len(ids[i])) + [1]*len(ids[i])) if left else ([1]*len(ids[i]) + [0]*(m-len(ids[i]))) for i in idx]
-            x = torch.tensor(rows, device=self.device)
-            am = torch.tensor(mask, device=self.device)
+            rows, mask = _pad(ids, idx, self.tokenizer.pad_token_id, self.tokenizer.padding_side == "left")
+            x, am = torch.tensor(rows, device=self.device), torch.tensor(mask, device=self.device)
             logits = self.model(input_ids=x, attention_mask=am).logits.float()
             out[idx] = torch.softmax(logits, -1)[:, self.bot_index].cpu().numpy()
     return out
 
+# %% ../nbs/06_predict.ipynb #e269aca1
 @patch
 def predict(self:Detector,
             texts,                  # the texts (a list of str, or one str)
             threshold:float=0.5,    # `bot` when p_bot >= threshold
             progress:bool=False,    # show a progress bar
             normalise:bool=True,    # decode `<U+XXXX>` emoji escapes and HTML entities first, as training did
-           ) -> list[dict]:         # per text: {"label": "human"|"bot", "p_bot": float}
-    "Label and probability of `bot` for each text."
+           ) -> list[dict]:         # per text: {"label": "human"|"bot", "score": P(label), "p_bot": P(bot)}
+    "Label, the probability of that label (`score`) and the probability of `bot` for each text."
+    threshold = check_threshold(threshold)
     p = self.predict_proba(texts, progress=progress, normalise=normalise)
     human = next((l for l in self.labels if l != "bot"), "human")
-    return [dict(label="bot" if q >= threshold else human, p_bot=float(q)) for q in p]
+    return [dict(label="bot", score=q, p_bot=q) if q >= threshold else dict(label=human, score=1 - q, p_bot=q)
+            for q in map(float, p)]
 
-# %% ../nbs/06_predict.ipynb #1d334e58
-def _sniff_sep(path:Path) -> str:
-    with open(path, encoding="utf-8", newline="") as f: head = f.readline()
+@patch
+def __call__(self:Detector,
+             texts,                 # the texts (a list of str, or one str)
+             threshold:float=0.5,   # `bot` when p_bot >= threshold
+             progress:bool=False,   # show a progress bar
+             normalise:bool=True,   # decode entities first, as training did
+            ) -> list[dict]:        # per text: {"label", "score", "p_bot"}, as `predict`
+    "Classify `texts` the way a transformers `pipeline` does: a list of dicts with `label` and `score`."
+    return self.predict(texts, threshold=threshold, progress=progress, normalise=normalise)
+
+# %% ../nbs/06_predict.ipynb #c676a62d
+def _decode(path:Path) -> str:
+    "The text of `path`; `DetectError` naming the line of the first byte that is not UTF-8."
+    data = path.read_bytes()
+    try: text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise DetectError(f"{path} line {line} is not UTF-8 text (byte {data[e.start]:#04x}); save the file as "
+                          "UTF-8 (e.g. `iconv -f latin1 -t utf-8 in.csv > in-utf8.csv`)") from None
+    return text.removeprefix("\ufeff")
+
+def _sniff_sep(text:str) -> str:
+    head = text.split("\n", 1)[0]
     counts = {s: head.count(s) for s in (",", ";", "\t", "|")}
     best = max(counts, key=counts.get)
     return best if counts[best] else ","
 
-def cli_predict_args(p:argparse.ArgumentParser):
-    "Options of `deepfake-detect predict`."
-    p.add_argument("run_dir", help="run directory written by `deepfake-detect train` (or a Hugging Face model folder)")
-    p.add_argument("texts", nargs="*", help="tweets to classify")
-    p.add_argument("--file", help="CSV file of texts to classify")
-    p.add_argument("--column", default="text", help="column of --file holding the texts (default: text)")
-    p.add_argument("--out", help="CSV to write: the input plus `label` and `p_bot` columns (default: print)")
-    p.add_argument("--sep", help="separator of --file (default: guessed from its header)")
-    p.add_argument("--batch-size", type=int, default=None, help="texts per forward pass")
-    p.add_argument("--device", default=None, help="cuda, cpu, ... (default: GPU if there is one)")
-    p.add_argument("--max-length", type=int, default=None, help="truncate texts to this many tokens")
-    p.add_argument("--threshold", type=float, default=0.5, help="label `bot` when p_bot >= this (default 0.5)")
-
-def _read_csv(path:Path, column:str, sep:str|None):
+# %% ../nbs/06_predict.ipynb #c80f024b
+def read_table(path,               # a CSV file with a header row, UTF-8
+               sep:str|None=None,  # its separator (default: guessed from the header: `,`, `;`, tab or `|`)
+              ) -> tuple:          # (DataFrame of str, the separator, the file line where each row starts)
+    "Read a CSV strictly: a row with more or fewer fields than the header is an error naming its line."
     import pandas as pd
+    path = Path(path)
     if not path.exists(): raise DetectError(f"{path} does not exist")
-    sep = sep or _sniff_sep(path)
-    try: df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=False)
-    except Exception as e: raise DetectError(f"cannot read {path} as CSV with separator {sep!r}: {e}")
-    if column not in df.columns:
-        raise DetectError(f"{path} has no column {column!r} (its columns: {', '.join(map(str, df.columns))}); "
-                          "name the text column with --column")
-    return df, sep
+    if path.is_dir(): raise DetectError(f"{path} is a directory; give a CSV file")
+    text = _decode(path)
+    sep = sep or _sniff_sep(text)
+    if len(sep) != 1: raise DetectError(f"separator {sep!r} must be one character (--sep)")
+    rd = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    rows, lines = [], []
+    try:
+        header = next(rd, None)
+        if not header: raise DetectError(f"{path} is empty: it needs a header row naming its columns")
+        if len(set(header)) < len(header): raise DetectError(f"{path} line 1: the header {sep.join(header)!r} repeats a column name")
+        prev = rd.line_num
+        for row in rd:
+            start, prev = prev + 1, rd.line_num           # a quoted field may span lines: the row starts after the last
+            row = row or [""] * len(header)                  # a blank line: empty fields (check_texts names it)
+            if len(row) != len(header):
+                raise DetectError(f"{path} line {start}: {len(row)} fields where the header {sep.join(header)!r} has "
+                                  f"{len(header)}; quote a text that holds the separator {sep!r} (\"hello{sep} world\") "
+                                  "or give the right --sep")
+            rows.append(row); lines.append(start)
+    except csv.Error as e: raise DetectError(f"{path} line {rd.line_num}: not valid CSV ({e})") from None
+    return pd.DataFrame(rows, columns=header, dtype=str), sep, lines
 
-def cli_predict(args) -> int:
-    "Run `deepfake-detect predict`."
-    if bool(args.texts) == bool(args.file):
-        raise DetectError("give either texts to classify or --file CSV, not both and not neither")
-    if args.out and not args.file: raise DetectError("--out needs --file")
-    if args.file:
-        path = Path(args.file)
-        df, sep = _read_csv(path, args.column, args.sep)
-        texts = check_texts(df[args.column].tolist(),
-                            where=lambda i: f"{path} row {i+1} (data row {i+1} after the header, column {args.column!r})")
-    else:
-        texts = check_texts(args.texts, where=lambda i: f"text {i+1} ({args.texts[i]!r:.30})")
-    det = Detector.from_pretrained(args.run_dir, device=args.device, batch_size=args.batch_size, max_length=args.max_length)
+# %% ../nbs/06_predict.ipynb #aa5e2598
+@contextlib.contextmanager
+def _exit_on_sigterm():
+    "Inside the block, SIGTERM raises `SystemExit(143)`, so `atomic_write` removes its temporary file."
+    if threading.current_thread() is not threading.main_thread(): yield; return
+    def stop(signum, frame):
+        print("deepfake-detect: terminated; the partial output was removed", file=sys.stderr)
+        raise SystemExit(128 + signum)
+    old = signal.signal(signal.SIGTERM, stop)
+    try: yield
+    finally: signal.signal(signal.SIGTERM, old)
+
+def _check_out(out:Path, file:Path|None, in_place:bool) -> Path:
+    "`out`, checked to be a file that may be written."
+    if out.is_dir(): raise DetectError(f"--out {out} is a directory; give a file name, e.g. {out/'predictions.csv'}")
+    if file is not None and out.resolve() == file.resolve() and not in_place:
+        raise DetectError(f"--out {out} is the input --file: that would overwrite it; pass --in-place to do so, "
+                          "or give another --out")
+    return out
+
+def write_table(df,                 # the table to write
+                out:Path,           # the CSV file to (re)write
+                sep:str=",",        # its separator
+               ) -> Path:           # `out`
+    "Write `df` to `out` atomically, first removing temporaries of `out` a killed earlier write left."
+    out = Path(out)
+    for f in out.parent.glob(f".{glob.escape(out.name)}.*.tmp"): f.unlink(missing_ok=True)
+    with _exit_on_sigterm(), atomic_write(out, newline="") as fh: df.to_csv(fh, sep=sep, index=False)
+    return out
+
+# %% ../nbs/06_predict.ipynb #1d334e58
+def cli_predict(run:Path,                  # run directory written by `deepfake-detect train` (or a Hugging Face model folder)
+                texts:list[str],           # tweets to classify (or give --file)
+                file:Path|None=None,       # CSV file of texts to classify (UTF-8, with a header row)
+                column:str="text",         # column of --file holding the texts
+                out:Path|None=None,        # CSV to write: the input plus `label` and `p_bot` columns (default: print)
+                sep:str|None=None,         # separator of --file (default: guessed from its header)
+                in_place:bool=False,       # allow --out to be the --file itself (overwrite the input)
+                batch_size:int|None=None,  # texts per forward pass (default: 64, 256 on a GPU)
+                device:str|None=None,      # cuda, cpu, ... (default: GPU if there is one)
+                max_length:int|None=None,  # truncate texts to this many tokens (default: the run's limit)
+                threshold:float=0.5,       # label `bot` when p_bot >= this
+               ) -> int:
+    "Classify tweets given as arguments or in a CSV file."
+    check_threshold(threshold); check_positive(batch_size); check_positive(max_length, "max length")
+    if bool(texts) == bool(file): raise DetectError("give either texts to classify or --file CSV, not both and not neither")
+    if out is not None and file is None: raise DetectError("--out needs --file")
+    if file is not None:
+        file = Path(file)
+        if out is not None: out = _check_out(Path(out), file, in_place)
+        df, sep, lines = read_table(file, sep)
+        if column not in df.columns:
+            raise DetectError(f"{file} has no column {column!r} (its columns: {', '.join(map(str, df.columns))}); "
+                              "name the text column with --column")
+        texts = check_texts(df[column].tolist(), where=lambda i: f"{file} line {lines[i]} (column {column!r})")
+    else: texts = check_texts(texts, where=lambda i: f"text {i+1} ({texts[i]!r:.30})")
+    det = Detector.from_pretrained(run, device=device, batch_size=batch_size, max_length=max_length)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", TruncationWarning)
-        res = det.predict(texts, threshold=args.threshold, progress=len(texts) > 500)
+        res = det(texts, threshold=threshold, progress=len(texts) > 500)
     for w in caught: print(f"warning: {w.message}", file=sys.stderr)
-    if not args.file:
+    if file is None:
         print(f"{'label':<6} {'p_bot':>6}  text")
         for t, r in zip(texts, res): print(f"{r['label']:<6} {r['p_bot']:>6.3f}  {t}")
         return 0
-    df["label"] = [r["label"] for r in res]
-    df["p_bot"] = [round(r["p_bot"], 6) for r in res]
-    if args.out:
-        with atomic_write(args.out, newline="") as f: df.to_csv(f, sep=sep, index=False)
-        nb = int((df["label"] == "bot").sum())
-        print(f"wrote {len(df)} rows to {args.out}: {nb} bot, {len(df) - nb} human")
-    else:
-        print(df[[args.column, "label", "p_bot"]].to_string(index=False))
-    return 0
+    df["label"], df["p_bot"] = [r["label"] for r in res], [round(r["p_bot"], 6) for r in res]
+    if out is None: print(df[[column, "label", "p_bot"]].to_string(index=False)); return 0
+    write_table(df, out, sep)
+    nb = int((df["label"] == "bot").sum())
+    print(f"wrote {len(df)} rows to {out}: {nb} bot, {len(df) - nb} human")
