@@ -16,9 +16,11 @@ import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
 from transformers.utils import logging as hf_logging
 
-from deepfake_detect.core import shared_path, get_device
+from deepfake_detect.core import get_device
+from deepfake_detect.testing import shared_path
 from deepfake_detect.data import load_tweepfake
-from deepfake_detect.predict import Detector, make_tiny_run
+from deepfake_detect.predict import Detector
+from deepfake_detect.testing import make_tiny_run
 
 
 def timed(fn, repeat):

@@ -38,7 +38,8 @@ def main(argv=None) -> int:
 
     import torch
     if a.threads: torch.set_num_threads(a.threads)
-    from deepfake_detect.core import atomic_write, library_versions, shared_path
+    from deepfake_detect.core import atomic_write, library_versions
+    from deepfake_detect.testing import shared_path
     from deepfake_detect.zeroshot import ZeroShotScorer, stratified_subset
 
     data = Path(a.data) if a.data else shared_path("data", "tweepfake")
