@@ -98,7 +98,7 @@ def _as_floats(v, name:str) -> list[float]:
     if not vs: raise DetectError(f"--{name} takes one or more numbers (e.g. --{name} 1 4 16), got {v!r}")
     return vs
 
-# %% ../nbs/03_train.ipynb #e93a2cad
+# %% ../nbs/03_train.ipynb #cf1bc7b6
 def resolve(cfg:TrainConfig # the configuration as given
            ) -> TrainConfig: # a copy with every default filled in
     "Fill in the preset's defaults and validate `cfg`."
