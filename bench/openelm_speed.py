@@ -13,7 +13,8 @@ Batching ("what moved the figures"):
     batch is padded only to its own longest tweet (rounded up to `--pad-multiple`); the batches are then
     processed in random order. `--grouping none` pads random batches to their longest tweet;
     `--pad-to 64` pads every batch to 64 tokens (the workload of the hub-code measurements).
-  * right padding and `is_causal` SDPA: no attention mask tensor when nothing but causality needs masking.
+  * `is_causal` SDPA: batches without padding are passed with `attention_mask=None`, so no mask tensor is built;
+    padded ones get a boolean mask built on the device (no host sync).
   * `--compile`: `torch.compile` the model (length buckets keep the number of shapes small).
   * `--dtype bf16` (the default on CUDA): bf16 autocast with float32 master weights for training (fused AdamW
     on CUDA), bf16 weights for inference.
