@@ -3,7 +3,7 @@
 The docs site is built by the GitHub workflow with Quarto, which these machines lack. This checks what can
 be checked offline, in four steps:
 
-1. `nbdev-proc-nbs --n-workers 1 --force` (skip with `--no-proc`; `--cached` drops `--force`): nbdev's
+1. `nbdev-proc-nbs --n-workers 1` on an emptied `_proc/` (skip with `--no-proc`; `--cached` keeps `_proc/`): nbdev's
    docs processing, which executes every cell holding an import (whatever its flags) and every
    `show_doc`, into `_proc/`. If it fails, the site would not build: the tail of its log is shown
    (full log in `.ci-proc.log`) and the check exits 1 at once.
@@ -57,7 +57,10 @@ def _bin(name):
 def proc_nbs(root: Path, force=True) -> bool:
     exe = _bin("nbdev-proc-nbs")
     if exe is None: sys.exit("check_docs: nbdev-proc-nbs not found (is the project's virtualenv active?)")
-    cmd = [exe, "--n-workers", "1"] + (["--force"] if force else [])
+    # nbdev 3.3.26 passes `--force` on to `nbdev_sidebar`, which then rewrites the custom nbs/sidebar.yml;
+    # so "build all" is done by emptying _proc/ (no cache left) instead of passing --force.
+    if force: shutil.rmtree(root / "_proc", ignore_errors=True)
+    cmd = [exe, "--n-workers", "1"]
     log = root / ".ci-proc.log"
     with open(log, "w") as f: r = subprocess.run(cmd, cwd=root, stdout=f, stderr=subprocess.STDOUT)
     if r.returncode != 0:
