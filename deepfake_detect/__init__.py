@@ -1,6 +1,7 @@
 """Tell tweets written by people from tweets written by machines.
 
-The names a user needs, from the package root: `from deepfake_detect import load_tweepfake, TrainConfig, train,
+The names a user needs, from the package root: `deepfake_detect.run()` does the whole job (data, training,
+evaluation, report); the parts: `from deepfake_detect import load_tweepfake, TrainConfig, train,
 evaluate, Detector`. (Written by hand, not exported: nbdev keeps `__version__` here.) `ZeroShotScorer` is
 imported on first use, since its module loads torch."""
 __version__ = "0.1.0"
@@ -16,6 +17,7 @@ from .analysis import by_generator, by_length, confident_mistakes, load_predicti
 from .generate import generate_tweets
 from .archive import import_archive
 from .dataset import build_dataset
+from .workflow import run
 
 _LAZY = {"ZeroShotScorer": "zeroshot"}
 
@@ -26,7 +28,7 @@ def __getattr__(name):
         return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-__all__ = ["DetectError", "load_tweepfake", "download_tweepfake", "make_fixture", "data_report", "load_extra",
+__all__ = ["run", "DetectError", "load_tweepfake", "download_tweepfake", "make_fixture", "data_report", "load_extra",
            "load_built", "normalise_text", "write_tweets", "score_predictions", "TrainConfig", "train", "evaluate",
            "Detector", "load_predictions", "confident_mistakes", "by_generator", "by_length", "generate_tweets",
            "import_archive", "build_dataset", "ZeroShotScorer"]

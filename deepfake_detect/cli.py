@@ -15,6 +15,7 @@ __all__ = ['COMMANDS', 'Param', 'type_kwargs', 'arg_help', 'params', 'add_option
 
 # %% ../nbs/10_cli.ipynb #40b6fcbf
 COMMANDS = {  # name: (module, one-line help)
+    "run":         ("workflow", "Do the whole job: data, training, evaluation, error analysis and a report; finished steps are skipped."),
     "download":    ("data",  "Download the TweepFake splits and check their sha256."),
     "data-report": ("data",  "Print counts, lengths and duplicates of a TweepFake folder."),
     "train":       ("train", "Fine-tune a detector (OpenELM, MiniLM, SmolLM2, any checkpoint, or TF-IDF)."),

@@ -18,6 +18,11 @@ class DetectError(Exception):
     "An error the user can fix: the message says what is wrong and what to do."
 
 # %% ../nbs/00_core.ipynb #008c8181
+def _umask() -> int:
+    "The process umask (read by setting it and putting it back)."
+    m = os.umask(0o022); os.umask(m)
+    return m
+
 @contextmanager
 def atomic_write(path,          # the file to (re)write
                  mode:str="w",  # "w" for text, "wb" for bytes
@@ -27,6 +32,7 @@ def atomic_write(path,          # the file to (re)write
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.chmod(tmp, 0o666 & ~_umask())   # mkstemp makes 0600 files: give the user's normal permissions
     binary = "b" in mode
     try:
         with os.fdopen(fd, mode, **({} if binary else dict(encoding=encoding, newline=newline))) as f:
