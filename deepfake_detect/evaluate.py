@@ -1,4 +1,4 @@
-"""Score a trained run on a labelled split: accuracy, macro-F1, ROC-AUC, per class and per generator, calibration.
+"""Score a trained run on a labelled split: accuracy, macro-F1, ROC-AUC, TPR at 1 % and 5 % FPR, the precision–recall curve, per class and per generator, calibration.
 
 Docs: https://deepfake-detect.github.io/deepfake-detect/evaluate.html.md"""
 
@@ -13,13 +13,13 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from .core import DetectError, atomic_write, repo_root, sha256_file
-from .metrics import score_predictions
+from .metrics import check_fpr, score_predictions
 from .data import default_data_dir, load_tweepfake
 from .predict import Detector, check_positive, check_threshold, read_run
 
 # %% auto #0
-__all__ = ['PUBLISHED', 'PUBLISHED_ROBERTA', 'plot_confusion', 'plot_reliability', 'plot_per_generator', 'compare_published',
-           'format_report', 'evaluate', 'cli_evaluate']
+__all__ = ['PUBLISHED', 'PUBLISHED_ROBERTA', 'plot_confusion', 'plot_reliability', 'plot_per_generator', 'plot_pr_curve',
+           'compare_published', 'describe_threshold', 'format_report', 'evaluate', 'cli_evaluate']
 
 # %% ../nbs/04_evaluate.ipynb #d2ea7165
 PUBLISHED = {  # TweepFake test-split accuracy, from the authors' published notebooks (Fagni et al. 2021)
@@ -83,6 +83,28 @@ def plot_per_generator(scores:dict, # from `score_predictions` (with generators)
     if ref: ax.legend(loc="lower left", fontsize=7)
     return fig
 
+# %% ../nbs/04_evaluate.ipynb #6cba469d
+def plot_pr_curve(scores:dict, # from `score_predictions`
+                  title:str="precision–recall curve"):
+    "The precision-recall curve with the chance level and the operating points at fixed FPRs and at the threshold."
+    pr = scores.get("pr_curve")
+    if not pr: raise DetectError("no precision-recall curve in these scores: it needs bot tweets, and an evaluation "
+                                 "written by this version (re-run `deepfake-detect evaluate`)")
+    fig, ax = _fig()
+    ax.step(pr["recall"], pr["precision"], where="pre", color="C0", label=f"AP {scores['average_precision']:.3f}")
+    base = scores["per_class"]["bot"]["support"] / scores["n"]
+    ax.axhline(base, ls="--", color="grey", lw=1, label=f"share of bots {base:.2f}")
+    for i, (k, o) in enumerate((scores.get("operating_points") or {}).items()):
+        if o and o["precision"] is not None:
+            ax.plot(o["tpr"], o["precision"], "o", color=f"C{i + 2}", ms=max(4, 11 - 3 * i), mfc="none", mew=2, # nested rings
+                    label=f"FPR ≤ {100 * float(k):g}%: TPR {o['tpr']:.3f} (threshold {o['threshold']:.3g})")
+    b = scores["per_class"]["bot"]
+    if b["precision"] > 0: ax.plot(b["recall"], b["precision"], "kx", ms=7, mew=2, label=f"threshold {scores['threshold']:.3g}")
+    ax.set(xlim=(0, 1.02), ylim=(0, 1.05), xlabel="recall (share of bots caught)", ylabel="precision (share of flagged that are bots)",
+           title=title)
+    ax.legend(loc="lower left", fontsize=7)
+    return fig
+
 # %% ../nbs/04_evaluate.ipynb #7296ab8d
 def compare_published(scores:dict,          # from `score_predictions`
                       name:str="this run",  # the row's name
@@ -97,6 +119,18 @@ def compare_published(scores:dict,          # from `score_predictions`
     df = pd.DataFrame(rows, columns=["method", "split", "accuracy", "macro_f1", "gpt2", "rnn", "others"])
     return df.sort_values("accuracy", ascending=False, kind="stable").reset_index(drop=True)
 
+# %% ../nbs/04_evaluate.ipynb #26e42a6d
+def describe_threshold(scores:dict, # from `evaluate` (with `threshold_policy`) or `score_predictions`
+                      ) -> str:     # one sentence
+    "How the threshold of `scores` was set, in one sentence."
+    t, pol = scores["threshold"], scores.get("threshold_policy") or {}
+    src = pol.get("source") or ("default" if t == 0.5 else "given")
+    if src != "run": return f"Threshold {t:.4g} ({src})."
+    f, on = pol.get("target_fpr"), pol.get("split") or "validation"
+    if f is None: return f"Threshold {t:.4g}, stored in the run directory."
+    same = " (this split, so the FPR here holds by construction)" if scores.get("split") == on else ""
+    return f"Threshold {t:.4g}, chosen on {on} for FPR ≤ {100 * f:g}%{same}."
+
 # %% ../nbs/04_evaluate.ipynb #4060cd82
 def format_report(scores:dict,          # from `score_predictions` (or an eval-<split>.json)
                   name:str="this run",  # the row's name in the comparison table
@@ -105,7 +139,11 @@ def format_report(scores:dict,          # from `score_predictions` (or an eval-<
     "The evaluation as plain-text tables."
     auc = "n/a" if scores["roc_auc"] is None else f"{scores['roc_auc']:.4f}"
     out = [f"{split}: n={scores['n']}  accuracy={scores['accuracy']:.4f}  macro_f1={scores['macro_f1']:.4f}  "
-           f"roc_auc={auc}  ece={scores['ece']:.4f}  (threshold {scores['threshold']})", ""]
+           f"roc_auc={auc}  ece={scores['ece']:.4f}", describe_threshold(dict(scores, split=split))]
+    ops = [f"TPR at {100 * float(k):g}% FPR: {o['tpr']:.4f} (threshold {o['threshold']:.4g}, FPR {o['fpr']:.2%})"
+           for k, o in (scores.get("operating_points") or {}).items() if o]
+    if scores.get("average_precision") is not None: ops.append(f"average precision: {scores['average_precision']:.4f}")
+    out += ["  ".join(ops), ""] if ops else [""]
     out += [pd.DataFrame(scores["per_class"]).T.astype({"support": int}).to_string(float_format="{:.4f}".format), ""]
     if scores["per_generator"]:
         out += [pd.DataFrame(scores["per_generator"]).T.astype({"n": int}).to_string(float_format="{:.4f}".format), ""]
@@ -132,6 +170,15 @@ def _split_file(data_dir, split:str) -> Path:
                           "without labels cannot be evaluated; classify it with `deepfake-detect predict RUN --file ...` instead")
     return f
 
+def _run_threshold(info:dict, run_dir:Path) -> tuple:
+    "The threshold stored in run.json and its policy, checked; `(None, None)` if there is none."
+    t, f = info.get("threshold"), info.get("target_fpr")
+    if t is None: return None, None
+    try: t, f = check_threshold(t), None if f is None else check_fpr(f)
+    except DetectError: raise DetectError(f"{run_dir/'run.json'} is damaged: threshold {t!r} / target_fpr {f!r} must be numbers from 0 "
+                                          "to 1; re-train with --target-fpr, or give --threshold") from None
+    return t, dict(source="run", target_fpr=f, split=info.get("threshold_split") or "validation")
+
 def _save_fig(fig, path:Path):
     with atomic_write(path, "wb") as f: fig.savefig(f, format="png")
 
@@ -139,25 +186,30 @@ def _save_fig(fig, path:Path):
 def evaluate(run_dir,                   # a run directory written by training
              data_dir=None,             # folder with <split>.csv in TweepFake format (default: the download cache)
              split:str="validation",    # which split to score
-             threshold:float=0.5,       # predict "bot" when p_bot >= threshold
+             threshold:float|None=None, # predict "bot" when p_bot >= threshold (default: the run's, else 0.5)
              batch_size:int|None=None,  # texts per forward pass (default: the Detector's)
              device:str|None=None,      # "cuda", "cpu", ... (default: GPU if there is one)
              plots:bool=True,           # also save the PNG plots
              progress:bool=True,        # show a progress bar
             ) -> dict:                  # the evaluation, as written to eval-<split>.json
     "Score the run in `run_dir` on a labelled split and write eval-<split>.json, the predictions and plots."
-    run_dir, threshold = Path(run_dir), check_threshold(threshold)
+    run_dir = Path(run_dir)
+    if threshold is not None: threshold = check_threshold(threshold)
     check_positive(batch_size)
     f = _split_file(data_dir if data_dir is not None else default_data_dir(), split)
     info = read_run(run_dir)                      # an incomplete run fails here, before the data is read
     if info["bare"]: raise DetectError(f"{run_dir} is a bare model folder, not a run directory (no run.json); "
                                        "evaluate writes into a run directory: train one with `deepfake-detect train`")
+    stored, policy = _run_threshold(info, run_dir)
+    if threshold is not None: policy = dict(source="given")
+    elif stored is not None: threshold = stored
+    else: threshold, policy = 0.5, dict(source="default")
     ds = load_tweepfake(f.parent, splits=[split])[split]
     if len(ds) == 0: raise DetectError(f"{f} has no rows to evaluate")
     det = Detector.from_pretrained(run_dir, device=device, batch_size=batch_size)
     p = det.predict_proba(ds["text"], progress=progress, normalise=False)   # `text` is normalised already
     scores = score_predictions(ds["label"], p, ds["generator"], threshold=threshold)
-    res = dict(split=split, **scores,
+    res = dict(split=split, **scores, threshold_policy=policy,
                run=dict(dir=str(run_dir), kind=info.get("kind"), preset=info.get("preset"), model=info.get("model")),
                data=dict(file=str(f), sha256=sha256_file(f), rows=len(ds)),
                created=datetime.now(timezone.utc).isoformat(timespec="seconds"))
@@ -172,13 +224,14 @@ def evaluate(run_dir,                   # a run directory written by training
         _save_fig(plot_confusion(scores, f"{name}: {split}"), run_dir/f"eval-{split}-confusion.png")
         _save_fig(plot_reliability(scores, f"{name}: {split}"), run_dir/f"eval-{split}-reliability.png")
         _save_fig(plot_per_generator(scores, f"{name}: {split}, accuracy per generator"), run_dir/f"eval-{split}-per-generator.png")
+        _save_fig(plot_pr_curve(scores, f"{name}: {split}, precision–recall"), run_dir/f"eval-{split}-pr.png")
     return res
 
 # %% ../nbs/04_evaluate.ipynb #0710edf4
 def cli_evaluate(run:Path,                 # run directory written by `deepfake-detect train`
                  data:Path|None=None,      # folder with the TweepFake CSVs (default: the download cache)
                  split:Literal["train", "validation", "test"]="validation", # split to score
-                 threshold:float=0.5,      # label `bot` when p_bot >= this
+                 threshold:float|None=None, # label `bot` when p_bot >= this (default: the run's, chosen with --target-fpr; else 0.5)
                  batch_size:int|None=None, # texts per forward pass (default: 64, 256 on a GPU)
                  device:str|None=None,     # cuda, cpu, ... (default: GPU if there is one)
                  plots:bool=True,          # write the PNG plots

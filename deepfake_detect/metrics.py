@@ -1,4 +1,4 @@
-"""`score_predictions`: accuracy, macro-F1, ROC-AUC, per-class and per-generator scores and calibration — the one implementation that training, evaluation, zero-shot and the experiments all report.
+"""`score_predictions`: accuracy, macro-F1, ROC-AUC, TPR at a fixed false-positive rate, the precision–recall curve, per-class and per-generator scores and calibration — the one implementation that training, evaluation, zero-shot and the experiments all report; and `choose_threshold`, a threshold with a known false-positive rate.
 
 Docs: https://deepfake-detect.github.io/deepfake-detect/metrics.html.md"""
 
@@ -6,13 +6,22 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/metrics.html.md"""
 
 # %% ../nbs/02b_metrics.ipynb #1405fae1
 from __future__ import annotations
+import numbers
 import numpy as np
 from .core import DetectError
 
 # %% auto #0
-__all__ = ['score_predictions']
+__all__ = ['check_fpr', 'score_predictions', 'choose_threshold']
 
-# %% ../nbs/02b_metrics.ipynb #45b7266e
+# %% ../nbs/02b_metrics.ipynb #992d32f7
+def check_fpr(target_fpr:float, # the highest acceptable false-positive rate
+             ) -> float:
+    "`target_fpr` as a float if it is a rate in [0, 1]; else `DetectError`."
+    if isinstance(target_fpr, bool) or not isinstance(target_fpr, numbers.Real) or not 0 <= target_fpr <= 1:  # NaN too
+        raise DetectError(f"target FPR {target_fpr!r} is not a rate: give a number from 0 to 1, e.g. 0.01 for 1% (--target-fpr)")
+    return float(target_fpr)
+
+# %% ../nbs/02b_metrics.ipynb #23cb912c
 def _as_labels(labels) -> np.ndarray:
     "Labels as 0 (human) / 1 (bot) from ints, bools or the names."
     out = []
@@ -22,14 +31,8 @@ def _as_labels(labels) -> np.ndarray:
         else: raise DetectError(f"label {i} is {l!r}; labels must be 0/1 or 'human'/'bot' (a split without labels cannot be scored)")
     return np.array(out, dtype=int)
 
-def score_predictions(labels,           # true labels: 0/1 or "human"/"bot"
-                      p_bot,            # predicted probability of "bot", one per label
-                      generators=None,  # generator of each text ("human", "gpt2", ...), for `per_generator`
-                      threshold:float=0.5, # predict "bot" when p_bot >= threshold
-                      n_bins:int=10,    # equal-width bins of p_bot for the calibration
-                     ) -> dict:         # the evaluation dictionary (JSON-ready)
-    "Accuracy, macro-F1, ROC-AUC, per-class and per-generator scores and calibration of `p_bot`."
-    from sklearn.metrics import precision_recall_fscore_support, roc_auc_score
+def _checked(labels, p_bot) -> tuple:
+    "`labels` as 0/1 and `p_bot` as floats, checked to pair up and to be probabilities."
     y = _as_labels(labels)
     p = np.asarray(p_bot, dtype=float).reshape(-1)
     if len(p) != len(y): raise DetectError(f"{len(y)} labels but {len(p)} probabilities; give one p_bot per label")
@@ -37,9 +40,50 @@ def score_predictions(labels,           # true labels: 0/1 or "human"/"bot"
     if not np.all(np.isfinite(p)) or p.min() < 0 or p.max() > 1:
         i = int(np.flatnonzero(~np.isfinite(p) | (p < 0) | (p > 1))[0])
         raise DetectError(f"p_bot[{i}] = {p[i]} is not a probability in [0, 1]")
+    return y, p
+
+def _operating_point(y:np.ndarray, p:np.ndarray, target_fpr:float) -> dict:
+    "The smallest observed score `t` whose FPR (`p >= t` on the humans of `y`) is <= `target_fpr`, and the rates there."
+    h = np.sort(p[y == 0])[::-1]                      # human scores, highest first (at least one)
+    k = int(np.floor(round(target_fpr * len(h), 9)))  # humans that may be flagged (round: 0.29 * 100 is 28.999...)
+    if k >= len(h): t = float(p.min())                # every human may be flagged: flag everything
+    else:                                             # t must lie above the (k+1)-th highest human score:
+        above = p[p > h[k]]                           # the smallest score there, else just above it
+        t = float(above.min()) if len(above) else float(np.nextafter(h[k], np.inf))
+    flag, nb = p >= t, int((y == 1).sum())
+    tp, fp = int((flag & (y == 1)).sum()), int((flag & (y == 0)).sum())
+    return dict(threshold=t, fpr=fp / len(h), tpr=tp / nb if nb else None, precision=tp / (tp + fp) if tp + fp else None)
+
+def _pr_curve(y:np.ndarray, p:np.ndarray, max_points:int) -> tuple:
+    "Average precision and the precision-recall curve (one point per distinct score, thinned to `max_points`)."
+    o = np.argsort(-p, kind="stable")
+    ps, tp = p[o], np.cumsum(y[o])
+    last = np.r_[np.flatnonzero(np.diff(ps) != 0), len(ps) - 1]   # the last tweet of each distinct score
+    tp, n, thr = tp[last], last + 1, ps[last]
+    prec, rec = tp / n, tp / tp[-1]
+    ap = float(np.sum(np.diff(np.r_[0, rec]) * prec))
+    keep = np.unique(np.linspace(0, len(thr) - 1, max(2, min(max_points, len(thr)))).round().astype(int))
+    r6 = lambda a: [round(float(x), 6) for x in a[keep]]
+    return ap, dict(recall=r6(rec), precision=r6(prec), threshold=r6(thr))
+
+# %% ../nbs/02b_metrics.ipynb #45b7266e
+def score_predictions(labels,           # true labels: 0/1 or "human"/"bot"
+                      p_bot,            # predicted probability of "bot", one per label
+                      generators=None,  # generator of each text ("human", "gpt2", ...), for `per_generator`
+                      threshold:float=0.5, # predict "bot" when p_bot >= threshold
+                      n_bins:int=10,    # equal-width bins of p_bot for the calibration
+                      fprs=(0.01, 0.05), # false-positive rates for `tpr_at_fpr` and `operating_points`
+                      pr_points:int=51, # at most this many points of the precision-recall curve are kept
+                     ) -> dict:         # the evaluation dictionary (JSON-ready)
+    "Accuracy, macro-F1, ROC-AUC, TPR at fixed FPRs, the PR curve, per-class and per-generator scores and calibration of `p_bot`."
+    from sklearn.metrics import precision_recall_fscore_support, roc_auc_score
+    y, p = _checked(labels, p_bot)
     pred = (p >= threshold).astype(int)
     prec, rec, f1, sup = precision_recall_fscore_support(y, pred, labels=[0, 1], zero_division=0)
     tn, fp, fn, tp = (int(((y == a) & (pred == b)).sum()) for a, b in [(0, 0), (0, 1), (1, 0), (1, 1)])
+    both = len(set(y.tolist())) == 2
+    ops = {f"{f:g}": _operating_point(y, p, check_fpr(f)) if both else None for f in fprs}
+    ap, pr = _pr_curve(y, p, pr_points) if y.any() else (None, None)
     per_gen = {}
     if generators is not None:
         g = np.asarray([str(x) for x in generators])
@@ -57,10 +101,29 @@ def score_predictions(labels,           # true labels: 0/1 or "human"/"bot"
     return dict(
         n=int(len(y)), threshold=float(threshold),
         accuracy=float((pred == y).mean()), macro_f1=float(f1.mean()),
-        roc_auc=float(roc_auc_score(y, p)) if len(set(y.tolist())) == 2 else None,
+        roc_auc=float(roc_auc_score(y, p)) if both else None,
         per_class={name: dict(precision=float(prec[k]), recall=float(rec[k]), f1=float(f1[k]), support=int(sup[k]))
                    for k, name in enumerate(["human", "bot"])},
         per_generator=per_gen,
         confusion_matrix=[[tn, fp], [fn, tp]],
         ece=float(ece),
-        reliability=dict(n_bins=n_bins, bins=bins))
+        reliability=dict(n_bins=n_bins, bins=bins),
+        tpr_at_fpr={k: None if o is None else o["tpr"] for k, o in ops.items()},
+        operating_points=ops,
+        average_precision=ap, pr_curve=pr)
+
+# %% ../nbs/02b_metrics.ipynb #f71e2764
+def choose_threshold(labels,           # true labels: 0/1 or "human"/"bot" (bot is the positive class)
+                     p_bot,            # predicted probability of "bot", one per label
+                     target_fpr:float, # the highest acceptable share of humans flagged, e.g. 0.01
+                    ) -> float:        # predict "bot" when p_bot >= it
+    "The smallest threshold (an observed `p_bot`) whose false-positive rate on these labels is at most `target_fpr`."
+    y, p = _checked(labels, p_bot)
+    target_fpr = check_fpr(target_fpr)
+    if not (y == 0).any(): raise DetectError("choosing a threshold for a false-positive rate needs human tweets; these labels are all bots")
+    t = _operating_point(y, p, target_fpr)["threshold"]
+    if t > 1:
+        n = int(((y == 0) & (p == 1)).sum())
+        raise DetectError(f"no threshold in [0, 1] keeps the false-positive rate at most {target_fpr:g}: {n} human tweet(s) "
+                          "have p_bot = 1.0 and are flagged at any threshold; give a larger target FPR")
+    return t
