@@ -22,6 +22,16 @@ __all__ = ['read_js', 'tweets_from_js', 'ImportedTweets', 'tweet_rows', 'archive
 # %% ../nbs/08_human_tweets.ipynb #e827b704
 _ASSIGN = re.compile(r"\A\s*window\.([\w$.]+)\s*=\s*")
 
+def _utf8(path:Path, hint:str) -> str:
+    "The text of `path` without a BOM; `DetectError` naming a folder, a missing file or the line of a non-UTF-8 byte."
+    if path.is_dir(): raise DetectError(f"{path} is a folder, not a file")
+    try: data = path.read_bytes()
+    except FileNotFoundError: raise DetectError(f"{path}: file not found") from None
+    try: return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise DetectError(f"{path}: line {line} (byte offset {e.start}): not valid UTF-8; {hint}") from None
+
 def _pos(text, i):
     "1-based (line, column) of character offset `i`."
     line = text.count("\n", 0, i) + 1
@@ -33,10 +43,7 @@ def read_js(path:str|Path, # a `.js` file of an archive's `data/` folder
            ) -> tuple:     # (the assigned global's name, the parsed JSON value)
     "Parse an archive file of the form `window.NAME = <JSON>` (plain JSON is accepted too)."
     path = Path(path)
-    try: text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError: raise DetectError(f"{path}: file not found") from None
-    except UnicodeDecodeError as e:
-        raise DetectError(f"{path}: byte {e.start}: not valid UTF-8; archive files are UTF-8") from None
+    text = _utf8(path, "archive files are UTF-8")
     m = _ASSIGN.match(text)
     if m: name, start = m[1], m.end()
     elif text.lstrip()[:1] in ("[", "{"): name, start = None, len(text) - len(text.lstrip())
@@ -173,17 +180,28 @@ _CSV_COLS = {"text": ["full_text", "text", "tweet", "tweet_text", "content", "bo
              "screen_name": ["screen_name", "username", "user_screen_name", "user", "author", "handle"]}
 
 def _csv_frame(path):
-    "The CSV export at `path` as strings, the separator taken from its header line."
-    try: raw = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError: raise DetectError(f"{path}: file not found") from None
-    except UnicodeDecodeError as e: raise DetectError(f"{path}: byte {e.start}: not valid UTF-8") from None
+    "The CSV export at `path` as strings, the separator taken from its header line; every row as wide as the header."
+    raw = _utf8(path, "re-save the export as UTF-8")
     if not raw.strip():
         raise DetectError(f"{path}: the file is empty; expected a CSV export with a header line naming a text "
                           f"column ({', '.join(_CSV_COLS['text'])})")
     sep = max([",", ";", "\t"], key=raw.split("\n", 1)[0].count)
-    try: return pd.read_csv(io.StringIO(raw), sep=sep, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as e:
-        raise DetectError(f"{path}: malformed CSV ({str(e).strip()}); check the quotes") from None
+    rd = csv.reader(io.StringIO(raw, newline=""), delimiter=sep, strict=True)
+    rows, start = [], 1
+    try:
+        header = next(rd)
+        if len(set(header)) < len(header):
+            raise DetectError(f"{path}: line 1: the header {sep.join(header)!r} repeats a column name")
+        start = rd.line_num + 1
+        for row in rd:
+            if row and len(row) != len(header):   # pandas would shift the fields or fill them silently
+                raise DetectError(f"{path}: line {start}: {len(row)} fields where the header has {len(header)} "
+                                  f"(separator {sep!r}); quote a text that holds the separator")
+            if row: rows.append(row)
+            start = rd.line_num + 1
+    except csv.Error as e:
+        raise DetectError(f"{path}: row starting at line {start}: malformed CSV ({e}); check the quotes") from None
+    return pd.DataFrame(rows, columns=header, dtype=str)
 
 # %% ../nbs/08_human_tweets.ipynb #43993dbc
 def read_csv_export(path:str|Path # a CSV export of tweets

@@ -54,6 +54,7 @@ def _decode(path, data):
 
 def _check_header(path, header):
     if header == TWEET_COLUMNS: return
+    if not header: raise DetectError(f"{path}: line 1 is blank; expected the header {';'.join(TWEET_COLUMNS)}")
     if len(header) == 1:
         for sep, name in ((",", "comma"), ("\t", "tab")):
             if len(header[0].split(sep)) > 1:
@@ -119,6 +120,9 @@ def read_tweepfake_csv(path:str|Path,             # a TweepFake-format CSV file
     except csv.Error as e:
         raise DetectError(f"{path}: row starting at line {prev_line + 1}: malformed CSV ({e}); check the "
                           "double quotes around the text (a quote inside a quoted text is written twice)") from None
+    if not rows and not empty:
+        raise DetectError(f"{path}: no data rows after the header; a TweepFake split holds tweets (an interrupted "
+                          "download or copy? run `deepfake-detect download --force`)")
     if empty:
         warnings.warn(f"{path}: dropped {len(empty)} row(s) with empty text (lines {', '.join(map(str, empty[:10]))}"
                       + (", ..." if len(empty) > 10 else "") + ")")

@@ -62,12 +62,16 @@ def _load_tfidf(f:Path, run:Path):
     try: return joblib.load(f)
     except Exception as e: raise _damaged(f, f"cannot be unpickled: {type(e).__name__}: {e}", run) from e
 
-def _read_json(f:Path, run:Path):
-    try: return json.loads(f.read_text(encoding="utf-8"))
+def _read_json(f:Path, run:Path) -> dict:
+    if f.is_dir(): raise _damaged(f, "a folder where a JSON file belongs", run)
+    try: obj = json.loads(f.read_text(encoding="utf-8"))
     except ValueError as e: raise _damaged(f, f"not valid JSON: {e}", run) from None
+    if not isinstance(obj, dict): raise _damaged(f, f"a JSON {type(obj).__name__} where an object {{...}} belongs", run)
+    return obj
 
 def _check_safetensors(f:Path, run:Path):
     "`_damaged` unless `f`'s header parses and its tensors fill the file exactly."
+    if f.is_dir(): raise _damaged(f, "a folder where the weights file belongs", run)
     size = f.stat().st_size
     try:
         with open(f, "rb") as fh:
@@ -77,13 +81,15 @@ def _check_safetensors(f:Path, run:Path):
         end = max((v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"), default=0)
     except (ValueError, KeyError, TypeError, IndexError, AttributeError) as e:
         raise _damaged(f, f"not a valid safetensors file: {e}", run) from None
-    if 8 + n + end != size: raise _damaged(f, f"{size} bytes where its header promises {8 + n + end}; truncated", run)
+    if 8 + n + end != size:
+        raise _damaged(f, f"{size} bytes where its header promises {8 + n + end}; "
+                       + ("truncated" if size < 8 + n + end else "extra bytes at the end"), run)
 
 def _check_hf_dir(d:Path, what:str, run:Path):
     missing = []
     if not (d/"config.json").exists(): missing.append("config.json")
     if not any((d/w).exists() for w in _WEIGHTS): missing.append("model weights (model.safetensors)")
-    if not any((d/t).exists() for t in _TOKENIZER): missing.append("the tokenizer (tokenizer.json)")
+    if not any((d/t).exists() for t in _TOKENIZER): missing.append("tokenizer (tokenizer.json)")
     if missing:
         raise DetectError(f"{what} is incomplete: {d} has no {', no '.join(missing)}; "
                           "re-run training or point to a complete run directory")
@@ -112,7 +118,14 @@ def read_run(path, # a run directory (with run.json) or a bare Hugging Face mode
         raise DetectError(f"{path} is not a run directory: run.json is missing (and it is no Hugging Face model "
                           "folder either: no config.json); train one with `deepfake-detect train`")
     run, md = _read_json(rj, path), path/"model"
-    kind = run.get("kind") if isinstance(run, dict) else None
+    kind = run.get("kind")
+    labels, ml = run.get("labels"), run.get("max_length")
+    if labels is not None and not (isinstance(labels, list) and len(labels) == 2 and "bot" in labels
+                                   and all(isinstance(l, str) for l in labels) and len(set(labels)) == 2):
+        raise _damaged(rj, f"labels {labels!r}; a detector's are two names, one of them 'bot'", path)
+    if ml is not None and (isinstance(ml, bool) or not isinstance(ml, int) or ml < 1):
+        raise _damaged(rj, f"max_length {ml!r} is not a whole number of at least 1", path)
+    if md.exists() and not md.is_dir(): raise DetectError(f"run directory {path} is damaged: {md} is a file, not a folder")
     if kind == "tfidf":
         if not (md/"tfidf.joblib").exists():
             raise DetectError(f"run directory {path} is incomplete: model/tfidf.joblib is missing")
@@ -293,8 +306,8 @@ def read_table(path,               # a CSV file with a header row, UTF-8
     text = _decode(path)
     sep = sep or _sniff_sep(text)
     if len(sep) != 1: raise DetectError(f"separator {sep!r} must be one character (--sep)")
-    rd = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
-    rows, lines = [], []
+    rd = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
+    rows, lines, prev = [], [], 0
     try:
         header = next(rd, None)
         if not header: raise DetectError(f"{path} is empty: it needs a header row naming its columns")
@@ -308,7 +321,10 @@ def read_table(path,               # a CSV file with a header row, UTF-8
                                   f"{len(header)}; quote a text that holds the separator {sep!r} (\"hello{sep} world\") "
                                   "or give the right --sep")
             rows.append(row); lines.append(start)
-    except csv.Error as e: raise DetectError(f"{path} line {rd.line_num}: not valid CSV ({e})") from None
+    except csv.Error as e:
+        raise DetectError(f"{path} line {prev + 1}: not valid CSV ({e}); check the double quotes (a quote inside a "
+                          "quoted text is written twice)") from None
+    if not rows: raise DetectError(f"{path} has a header ({sep.join(header)!r}) but no rows to classify")
     return pd.DataFrame(rows, columns=header, dtype=str), sep, lines
 
 # %% ../nbs/06_predict.ipynb #aa5e2598

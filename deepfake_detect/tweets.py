@@ -54,8 +54,6 @@ def near_key(s:str # a (normalised) text
     return " ".join(_URL.sub(" ", s.lower()).split())
 
 # %% ../nbs/00a_tweets.ipynb #8842b1df
-TWEET_COLUMNS = ["screen_name", "text", "account.type", "class_type"]
-
 def write_tweets(df:pd.DataFrame, # rows with at least the TweepFake columns
                  path:str|Path,   # the `;`-separated CSV file to write
                 ) -> Path:        # the file written
@@ -64,37 +62,54 @@ def write_tweets(df:pd.DataFrame, # rows with at least the TweepFake columns
     if missing: raise ValueError(f"write_tweets: missing column(s) {missing}")
     cols = TWEET_COLUMNS + [c for c in df.columns if c not in TWEET_COLUMNS]
     path = Path(path)
+    # the csv writer quotes a field holding "\n" but not one holding only a "\r", which readers take as a line end
+    has_cr = any(df[c].map(lambda v: isinstance(v, str) and "\r" in v).any() for c in cols
+                 if not pd.api.types.is_numeric_dtype(df[c]))
     with atomic_write(path, "w", newline="") as f:
-        df[cols].to_csv(f, sep=";", index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+        df[cols].to_csv(f, sep=";", index=False, quoting=csv.QUOTE_ALL if has_cr else csv.QUOTE_MINIMAL, lineterminator="\n")
     return path
 
 # %% ../nbs/00a_tweets.ipynb #58ca9c87
+def _utf8(path:Path) -> str:
+    "The text of `path` without a BOM; `DetectError` naming the line of the first byte that is not UTF-8."
+    data = path.read_bytes()
+    try: return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise DetectError(f"{path}: line {line} (byte offset {e.start}): bytes "
+                          f"{data[e.start:e.end + 3]!r} are not valid UTF-8; re-save the file as UTF-8") from None
+
 def load_extra(path:str|Path, # a CSV file from `generate` / `import-archive` (TweepFake format + extra columns)
               ) -> pd.DataFrame: # text, raw_text, label, generator, screen_name, source, + the file's other columns
     "Read a TweepFake-format file with extra columns (generated or imported tweets)."
     path = Path(path)
+    if path.is_dir(): raise DetectError(f"{path} is a folder, not a file; expected a ';'-separated tweet CSV file")
     if not path.is_file(): raise DetectError(f"{path}: file not found")
-    try: text = path.read_bytes().decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as e: raise DetectError(f"{path}: byte {e.start}: not valid UTF-8; re-save it as UTF-8") from None
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=";", quotechar='"', strict=True)
+    reader = csv.reader(io.StringIO(_utf8(path), newline=""), delimiter=";", quotechar='"', strict=True)
+    rows, lines, start = [], [], 1
     try:
-        header = next(reader, None) or []
+        header = next(reader, None)
+        if header is None: raise DetectError(f"{path}: the file is empty; expected the header {';'.join(TWEET_COLUMNS)}")
         if header[:4] != TWEET_COLUMNS:
             raise DetectError(f"{path}: line 1: the header must start with {';'.join(TWEET_COLUMNS)}, found "
-                              f"{';'.join(header[:6])!r}")
-        rows, line = [], reader.line_num
+                              f"{';'.join(header[:6])!r}" + (" (a blank line)" if not header else ""))
+        if len(set(header)) < len(header):
+            raise DetectError(f"{path}: line 1: the header {';'.join(header)!r} repeats a column name")
+        start = reader.line_num + 1
         for row in reader:
             if row and len(row) != len(header):
-                raise DetectError(f"{path}: line {line + 1}: expected {len(header)} fields separated by ';', found "
+                raise DetectError(f"{path}: line {start}: expected {len(header)} fields separated by ';', found "
                                   f"{len(row)}" + (" (an unquoted ';' in the text?)" if len(row) > len(header) else ""))
-            if row: rows.append(row)
-            line = reader.line_num
-    except csv.Error as e: raise DetectError(f"{path}: line {reader.line_num}: malformed CSV ({e}); check the quotes") from None
+            if row: rows.append(row); lines.append(start)
+            start = reader.line_num + 1   # a quoted text may span lines: the next row starts after this one
+    except csv.Error as e:
+        raise DetectError(f"{path}: row starting at line {start}: malformed CSV ({e}); check the double quotes "
+                          "(a quote inside a quoted text is written twice)") from None
     df = pd.DataFrame(rows, columns=header, dtype=str)
     for i, (acc, cls) in enumerate(zip(df["account.type"], df["class_type"])):
         if acc not in LABELS or not cls or (acc == "human") != (cls == "human"):
-            raise DetectError(f"{path}: data row {i + 1}: account.type {acc!r} with class_type {cls!r}; expected "
-                              "human/human, or bot with the generator's name")
+            raise DetectError(f"{path}: line {lines[i]} (data row {i + 1}), columns account.type/class_type: "
+                              f"{acc!r} with {cls!r}; expected human/human, or bot with the generator's name")
     out = pd.DataFrame({"text": df["text"].map(normalise_text), "raw_text": df["text"],
                         "label": df["account.type"].map(LABELS.index).astype(int), "generator": df["class_type"],
                         "screen_name": df["screen_name"],
@@ -103,10 +118,12 @@ def load_extra(path:str|Path, # a CSV file from `generate` / `import-archive` (T
         if c != "source": out["generator_model" if c == "generator" else c] = df[c]
     empty = out["text"] == ""
     if empty.any():
-        warnings.warn(f"{path}: dropped {int(empty.sum())} row(s) with empty text")
+        warnings.warn(f"{path}: dropped {int(empty.sum())} row(s) with empty text (lines "
+                      f"{', '.join(str(lines[i]) for i in empty[empty].index[:10])})")
         out = out[~empty].reset_index(drop=True)
     out.attrs.update(path=str(path), empty_dropped=int(empty.sum()))
     return out
+
 
 # %% ../nbs/00a_tweets.ipynb #6ae9c619
 def load_built(folder:str|Path # a folder written by `build_dataset`
@@ -114,6 +131,8 @@ def load_built(folder:str|Path # a folder written by `build_dataset`
     "Read the splits written by `build_dataset`."
     from datasets import Dataset, DatasetDict
     folder = Path(folder)
+    if folder.is_file(): raise DetectError(f"{folder} is a file, not a folder; give the folder build_dataset wrote")
+    if not folder.is_dir(): raise DetectError(f"{folder}: no such folder")
     splits = [s for s in SPLITS if (folder/f"{s}.csv").exists()]
     if not splits: raise DetectError(f"{folder}: none of train.csv, validation.csv, test.csv is there")
     feats = tweet_features(source=True)
