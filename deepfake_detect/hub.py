@@ -6,7 +6,7 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/hub.html.md"""
 
 # %% ../nbs/02a_hub.ipynb #29ca6646
 from __future__ import annotations
-import importlib.metadata, importlib.util, json, os, shutil, socket, tempfile, warnings, zipfile
+import importlib.metadata, importlib.util, json, logging, os, shutil, socket, sys, tempfile, warnings, zipfile
 from pathlib import Path
 from urllib.parse import urlparse
 from .core import DetectError, cache_dir, get_device, sha256_file
@@ -14,7 +14,7 @@ from .core import DetectError, cache_dir, get_device, sha256_file
 # %% auto #0
 __all__ = ['SMOLLM2_GGUF', 'MPNET_PACKAGES', 'MPNET_HUB_ID', 'MPNET_SHA256', 'smollm2_gguf', 'dequantized_copy', 'model_type_of',
            'is_openelm', 'register_openelm', 'prepare_tokenizer', 'hub_reachable', 'hub_error', 'from_hub',
-           'minilm_dir', 'mpnet_parts', 'assemble_split_zip', 'mpnet_dir', 'load_causal_lm']
+           'load_classifier', 'minilm_dir', 'mpnet_parts', 'assemble_split_zip', 'mpnet_dir', 'load_causal_lm']
 
 # %% ../nbs/02a_hub.ipynb #6babc089
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -107,6 +107,35 @@ def from_hub(load,          # a loader such as `AutoTokenizer.from_pretrained`
     if not hub_reachable(): raise hub_error(src, ConnectionError("the hub cannot be reached"), hint)
     try: return load(src)
     except OSError as e: raise hub_error(src, e, hint) from e
+
+# %% ../nbs/02a_hub.ipynb #0bd3e255
+class _DropLoadReport(logging.Filter):
+    "Drop transformers' load report, unless it reports mismatched shapes or a failed conversion (which then raise)."
+    def filter(self, record):
+        msg = record.getMessage()
+        return "LOAD REPORT" not in msg or "MISMATCH" in msg or "CONVERSION" in msg
+
+def load_classifier(load,               # `from_pretrained` of a sequence-classification class (or a function taking its arguments)
+                    src,                # a checkpoint folder or a hub id
+                    verbose:bool=False, # keep transformers' own load report
+                    **kw):              # passed on to `load`
+    "`load(src, **kw)`, with transformers' load report replaced by one line naming the new head."
+    if verbose: return load(src, **kw)
+    log, drop = logging.getLogger("transformers.modeling_utils"), _DropLoadReport()
+    log.addFilter(drop)
+    try: model, info = load(src, output_loading_info=True, **kw)
+    finally: log.removeFilter(drop)
+    body = getattr(model, "base_model_prefix", "") + "."
+    missing = sorted(info.get("missing_keys") or [])
+    head, lost = [k for k in missing if not k.startswith(body)], [k for k in missing if k.startswith(body)]
+    if head:
+        print(f"a new {model.config.num_labels}-label head is initialised: {', '.join(head)} — expected when fine-tuning",
+              file=sys.stderr)
+    if lost:
+        warnings.warn(f"{src}: {len(lost)} weights of the model body are not in the checkpoint and start at random "
+                      f"({', '.join(lost[:4])}{', ...' if len(lost) > 4 else ''}); check that it is the checkpoint "
+                      "you meant (--verbose shows transformers' full load report)", stacklevel=2)
+    return model
 
 # %% ../nbs/02a_hub.ipynb #ebde0135
 def minilm_dir() -> Path:

@@ -6,21 +6,22 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/train.html.md"""
 
 # %% ../nbs/03_train.ipynb #a075bb8b
 from __future__ import annotations
-import argparse, contextlib, dataclasses, datetime as dt, inspect, json, math, os, shutil, sys, time, warnings
+import argparse, contextlib, dataclasses, datetime as dt, inspect, json, math, os, re, shutil, sys, time, warnings
 from dataclasses import dataclass, asdict, field, fields
 from pathlib import Path
 from typing import Literal
 import numpy as np
 from .core import DetectError, atomic_write, sha256_file, set_seed, get_device, library_versions
-from .hub import (dequantized_copy, from_hub, is_openelm, minilm_dir, mpnet_dir, prepare_tokenizer,
-                                  register_openelm, smollm2_gguf)
+from .hub import (dequantized_copy, from_hub, is_openelm, load_classifier, minilm_dir, mpnet_dir,
+                                  prepare_tokenizer, register_openelm, smollm2_gguf)
 from .metrics import score_predictions
 from .data import default_data_dir, load_tweepfake
 
 # %% auto #0
 __all__ = ['PRESETS', 'OFFLINE_PRESETS', 'DEFAULTS', 'ID2LABEL', 'LABEL2ID', 'offline_note', 'TrainConfig', 'resolve',
            'load_model_and_tokenizer', 'load_splits', 'tokenize_split', 'p_bot_from_logits', 'score', 'compute_metrics',
-           'config_json', 'run_lock', 'train', 'BalancedBucketSampler', 'Unset', 'config_from_args', 'cli_train']
+           'log_line', 'quiet_libraries', 'stored_path', 'run_path', 'config_json', 'run_lock', 'train',
+           'BalancedBucketSampler', 'Unset', 'config_from_args', 'cli_train']
 
 # %% ../nbs/03_train.ipynb #f510023a
 PRESETS = {  # name: how to load it and its defaults (lr, batch size, max_length)
@@ -79,6 +80,7 @@ class TrainConfig:
     num_workers: int = 0             # data loader worker processes
     resume: bool = False             # continue from the last checkpoint in OUT/checkpoints
     overwrite: bool = False          # replace an existing run directory (the old one goes only once the new one is complete)
+    verbose: bool = False            # show everything: transformers' load report and every library warning
     tfidf_c: list[float] = field(default_factory=lambda: [1.0, 4.0, 16.0]) # tfidf only: the logistic-regression C values tried, best on validation
 
 # %% ../nbs/03_train.ipynb #e93a2cad
@@ -138,7 +140,7 @@ def _smollm2_gguf() -> tuple[Path, str]:
     return p.parent, p.name
 
 # %% ../nbs/03_train.ipynb #b8c9d0e1
-def _load_checkpoint(src:str, kind:str, kw:dict): # (model, tokenizer, source) of a hub id or a checkpoint folder
+def _load_checkpoint(src:str, kind:str, kw:dict, verbose:bool=False): # (model, tokenizer, source) of a hub id or a checkpoint folder
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
     local = Path(src).expanduser()
     openelm = kind == "openelm" or is_openelm(local if local.is_dir() else src)
@@ -148,10 +150,11 @@ def _load_checkpoint(src:str, kind:str, kw:dict): # (model, tokenizer, source) o
     elif kind == "checkpoint" and (src.startswith((".", "/", "~")) or src.count("/") > 1):
         raise DetectError(f"{src}: no such checkpoint folder; --model takes a preset ({', '.join(PRESETS)}), "
                           "a hub id or a local checkpoint folder")
-    if isinstance(src, Path): m = AutoModelForSequenceClassification.from_pretrained(src, **kw)
+    load = AutoModelForSequenceClassification.from_pretrained
+    if isinstance(src, Path): m = load_classifier(load, src, verbose, **kw)
     else:  # transformers 5.24 looks for a hub adapter_config.json even with local_files_only, unless told so
-        m = from_hub(lambda s, **k: AutoModelForSequenceClassification.from_pretrained(
-            s, **kw, **k, **({"adapter_kwargs": dict(local_files_only=True)} if k else {})), src, offline_note())
+        m = from_hub(lambda s, **k: load_classifier(
+            load, s, verbose, **kw, **k, **({"adapter_kwargs": dict(local_files_only=True)} if k else {})), src, offline_note())
     if openelm:  # the exact Llama-2 tokenizer: from the checkpoint folder when it has one
         tok = oe.load_tokenizer(src if isinstance(src, Path) and (src/"tokenizer.json").exists() else None)
     elif isinstance(src, Path): tok = AutoTokenizer.from_pretrained(src)
@@ -159,7 +162,8 @@ def _load_checkpoint(src:str, kind:str, kw:dict): # (model, tokenizer, source) o
     return m, tok, src
 
 # %% ../nbs/03_train.ipynb #e5ea566c
-def load_model_and_tokenizer(model:str # a preset, hub id or local checkpoint folder
+def load_model_and_tokenizer(model:str, # a preset, hub id or local checkpoint folder
+                             verbose:bool=False, # keep transformers' load report (else one line names the new head)
                             ):          # (model, tokenizer, source): float32 model with a 2-label head
     "Load `model` as a 2-label sequence classifier and its tokenizer, ready for training."
     import torch
@@ -169,19 +173,19 @@ def load_model_and_tokenizer(model:str # a preset, hub id or local checkpoint fo
     if p["kind"] == "tfidf": raise DetectError("tfidf is not a transformer; use `train` with --model tfidf")
     if p["kind"] == "minilm":
         src = minilm_dir()
-        m = AutoModelForSequenceClassification.from_pretrained(src, **kw)
+        m = load_classifier(AutoModelForSequenceClassification.from_pretrained, src, verbose, **kw)
         tok = AutoTokenizer.from_pretrained(src)
     elif p["kind"] == "mpnet":
         src = mpnet_dir()
-        m = AutoModelForSequenceClassification.from_pretrained(src, **kw)
+        m = load_classifier(AutoModelForSequenceClassification.from_pretrained, src, verbose, **kw)
         tok = AutoTokenizer.from_pretrained(src)
     elif p["kind"] == "gguf":
         d, f = _smollm2_gguf()
         src = d/f
         tok = AutoTokenizer.from_pretrained(d, gguf_file=f)
-        m = AutoModelForSequenceClassification.from_pretrained(d, gguf_file=f, **kw)
+        m = load_classifier(AutoModelForSequenceClassification.from_pretrained, d, verbose, gguf_file=f, **kw)
         if getattr(m, "is_quantized", False): m = dequantized_copy(m)   # the Trainer refuses a quantised-tagged model
-    else: m, tok, src = _load_checkpoint(p["source"], p["kind"], kw)
+    else: m, tok, src = _load_checkpoint(p["source"], p["kind"], kw, verbose)
     prepare_tokenizer(tok, "right")
     m.config.pad_token_id = tok.pad_token_id
     return m, tok, str(src)
@@ -282,6 +286,82 @@ def _make_trainer_class():
             return torch.utils.data.SequentialSampler(eval_dataset)
     return DetectTrainer
 
+# %% ../nbs/03_train.ipynb #3ce11e5a
+_SHORT = {"learning_rate": "lr", "grad_norm": "grad norm", "macro_f1": "macro-F1"}
+
+def _num(k:str, v) -> str:
+    if isinstance(v, bool) or not isinstance(v, (int, float)): return str(v)
+    if isinstance(v, int): return str(v)
+    return f"{v:.2g}" if k == "learning_rate" else f"{v:.4f}"
+
+def log_line(logs:dict,                # a `Trainer` log: training loss, an evaluation, or the end of training
+             step:int,                 # the optimizer step it was logged at
+             max_steps:int|None=None,  # all steps of the run
+            ) -> str:                  # one line of numbers
+    "One readable line for a `Trainer` log entry."
+    at = f"step {step}" + (f"/{max_steps}" if max_steps else "")
+    if logs.get("epoch") is not None: at += f" (epoch {logs['epoch']:.2f})"
+    logs = {k: v for k, v in logs.items() if k not in ("epoch", "total_flos")}
+    if "train_runtime" in logs:
+        return f"{at}: training done in {logs['train_runtime']:.1f} s, mean loss {logs.get('train_loss', math.nan):.4f}"
+    ev = {k[5:]: v for k, v in logs.items() if k.startswith("eval_")}
+    if ev:
+        secs = ev.pop("runtime", None)
+        ev = {k: v for k, v in ev.items() if not k.endswith("_per_second")}
+        return (f"{at}: validation " + ", ".join(f"{_SHORT.get(k, k)} {_num(k, v)}" for k, v in ev.items())
+                + (f" ({secs:.1f} s)" if secs is not None else ""))
+    return f"{at}: " + ", ".join(f"{_SHORT.get(k, k)} {_num(k, v)}" for k, v in logs.items())
+
+# %% ../nbs/03_train.ipynb #727e77c2
+def _say(*msg):
+    "One line of progress on stderr (main process only)."
+    if int(os.environ.get("RANK", "0")) == 0: print(*msg, file=sys.stderr, flush=True)
+
+def _bars() -> bool:
+    "Whether progress bars can be drawn: stderr is a terminal."
+    try: return sys.stderr.isatty()
+    except (AttributeError, ValueError): return False
+
+def _log_callbacks(): # (LogLines, BarLines) classes
+    from transformers import ProgressCallback, TrainerCallback
+    class LogLines(TrainerCallback):
+        "Print each Trainer log as one line of numbers on stderr (instead of `PrinterCallback`'s dicts)."
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if state.is_world_process_zero and logs: _say(log_line(logs, state.global_step, state.max_steps))
+    class BarLines(ProgressCallback):
+        "transformers' progress bar, with each log written above it as one line of numbers."
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if state.is_world_process_zero and self.training_bar is not None and logs:
+                self.training_bar.write(log_line(logs, state.global_step, state.max_steps), file=sys.stderr)
+    return LogLines, BarLines
+
+# %% ../nbs/03_train.ipynb #570f24e3
+_NOISE = [r".*'pin_memory' argument is set as true but no accelerator is found"]  # UserWarnings nobody can act on
+
+@contextlib.contextmanager
+def quiet_libraries(verbose:bool=False, # show every warning
+                    bars:bool|None=None, # library progress bars (default: only when stderr is a terminal)
+                   ):
+    "Within the block: library progress bars only on a terminal; only warnings a user can act on unless `verbose`."
+    import datasets
+    from transformers.utils import logging as tlog
+    bars = _bars() if bars is None else bars
+    was = datasets.is_progress_bar_enabled(), tlog.is_progress_bar_enabled()
+    try:
+        if not bars:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")   # datasets warns when an environment variable keeps its bars on
+                datasets.disable_progress_bars(); tlog.disable_progress_bar()
+        with warnings.catch_warnings():
+            if not verbose:
+                for c in (FutureWarning, DeprecationWarning, PendingDeprecationWarning):
+                    warnings.filterwarnings("ignore", category=c)
+                for m in _NOISE: warnings.filterwarnings("ignore", message=m)
+            yield
+    finally:
+        if was[0]: datasets.enable_progress_bars()
+        if was[1]: tlog.enable_progress_bar()
+
 # %% ../nbs/03_train.ipynb #afbfdef2
 def _jdump(obj, path):
     with atomic_write(path) as f: json.dump(obj, f, indent=2, default=str)
@@ -297,33 +377,60 @@ def _prepare_run_dir(run_dir:Path, cfg:TrainConfig):
         raise DetectError(f"{run_dir} already holds a training run; pass --resume to continue it, --overwrite to "
                           "replace it, or choose another --out")
 
-def config_json(cfg:TrainConfig) -> dict:
+def stored_path(p,        # a path to record in a run directory's JSON
+                run_dir, # the run directory
+               ) -> str: # relative to `run_dir` (POSIX) when inside it, else absolute (links not resolved)
+    "`p` as a run directory's JSON files store it, so that the directory can be moved or shared."
+    a, r = (Path(os.path.abspath(Path(x).expanduser())) for x in (p, run_dir))
+    return a.relative_to(r).as_posix() if a == r or r in a.parents else str(a)
+
+def run_path(run_dir, # the run directory whose JSON holds `p`
+             p,       # a stored path: relative to `run_dir`, or absolute (also the form of older runs)
+            ) -> Path:
+    "A path read from a run directory's JSON, usable from anywhere."
+    p = Path(p).expanduser()
+    return p if p.is_absolute() else Path(run_dir)/p
+
+def _local_model(model:str) -> bool:
+    "Whether `--model` names a local folder or file (not a preset or a hub id)."
+    return model not in PRESETS and Path(str(model)).expanduser().exists()
+
+def config_json(cfg:TrainConfig, # the resolved configuration
+                run_dir=None,    # the run directory it is written to: then its paths are stored by `stored_path`
+               ) -> dict:
     "`cfg` as `train_config.json` stores it: plain JSON, paths as strings."
-    return {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()}
+    d = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()}
+    if run_dir is not None:
+        d["out"] = "."
+        if d["data"] is not None: d["data"] = stored_path(d["data"], run_dir)
+        if _local_model(d["model"]): d["model"] = stored_path(d["model"], run_dir)
+    return d
 
 def _write_run_files(run_dir:Path, cfg:TrainConfig):
     data_dir = Path(cfg.data).expanduser() if cfg.data else default_data_dir()
-    files = {s: dict(path=str((data_dir/f"{s}.csv").resolve()), sha256=sha256_file(data_dir/f"{s}.csv"))
+    files = {s: dict(path=stored_path(data_dir/f"{s}.csv", run_dir), sha256=sha256_file(data_dir/f"{s}.csv"))
              for s in ("train", "validation")}
-    _jdump(config_json(cfg), run_dir/"train_config.json")
-    _jdump(dict(data_dir=str(data_dir.resolve()), files=files, max_train_samples=cfg.max_train_samples,
+    _jdump(config_json(cfg, run_dir), run_dir/"train_config.json")
+    _jdump(dict(data_dir=stored_path(data_dir, run_dir), files=files, max_train_samples=cfg.max_train_samples,
                 max_eval_samples=cfg.max_eval_samples, seed=cfg.seed), run_dir/"data.json")
     _jdump(library_versions(), run_dir/"versions.json")
 
-def _run_json(cfg, source, kind, **extra):
+def _run_json(cfg, run_dir, source, kind, **extra):
+    if Path(str(source)).expanduser().exists(): source = stored_path(source, run_dir)  # a folder, not a hub id
+    if extra.get("best_checkpoint"): extra["best_checkpoint"] = stored_path(extra["best_checkpoint"], run_dir)
     return dict(kind=kind, preset=_preset(cfg.model)["preset"], model=source, labels=["human", "bot"],
                 max_length=cfg.max_length, created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), **extra)
 
 # %% ../nbs/03_train.ipynb #627984af
 def _train_tfidf(cfg:TrainConfig, run_dir:Path, train_ds, val_ds) -> dict:
     import joblib
-    from tqdm.auto import tqdm
     from sklearn.pipeline import Pipeline, FeatureUnion
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from torch.utils.tensorboard import SummaryWriter
     cs = _as_floats(cfg.tfidf_c, "tfidf-c")
     t0 = time.time()
+    _say(f"tfidf: fitting word and character n-grams on {len(train_ds)} tweets")
     feats = FeatureUnion([
         ("word", TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, lowercase=True)),
         ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True, lowercase=False))])
@@ -331,11 +438,12 @@ def _train_tfidf(cfg:TrainConfig, run_dir:Path, train_ds, val_ds) -> dict:
     ytr, yva = np.asarray(list(train_ds["label"])), np.asarray(list(val_ds["label"]))
     tb = SummaryWriter(str(run_dir/"tensorboard"))
     best = None
-    for i, c in enumerate(tqdm(cs, desc="tfidf: C on validation")):
+    for i, c in enumerate(cs):
         clf = LogisticRegression(C=c, max_iter=3000).fit(Xtr, ytr)
         s = score(yva, clf.predict_proba(Xva)[:, 1])
         tb.add_scalar("eval/macro_f1", s["macro_f1"], i); tb.add_scalar("eval/accuracy", s["accuracy"], i)
         tb.add_scalar("eval/C", c, i)
+        _say(f"tfidf: C={c:g} ({i + 1}/{len(cs)}): validation macro-F1 {s['macro_f1']:.4f}, accuracy {s['accuracy']:.4f}")
         if best is None or s["macro_f1"] > best[0]: best = (s["macro_f1"], c, clf)
     tb.close()
     pipe = Pipeline([("features", feats), ("clf", best[2])])
@@ -370,7 +478,7 @@ def _training_args(cfg:TrainConfig, run_dir:Path, device:str):
         load_best_model_at_end=ev != "no", metric_for_best_model="macro_f1" if ev != "no" else None,
         greater_is_better=True if ev != "no" else None,
         logging_steps=cfg.logging_steps, logging_first_step=True, logging_nan_inf_filter=False,
-        report_to="none", disable_tqdm=False, train_sampling_strategy="group_by_length" if cfg.batching == "grouped" else "random",
+        report_to="none", disable_tqdm=not _bars(), train_sampling_strategy="group_by_length" if cfg.batching == "grouped" else "random",
         dataloader_num_workers=cfg.num_workers, remove_unused_columns=True, save_only_model=False,
         ddp_find_unused_parameters=False if multi else None)
 
@@ -383,7 +491,7 @@ def _lora(model, cfg):
 
 def _load_for_training(cfg:TrainConfig): # (model, tokenizer, source)
     "The model of `cfg` (wrapped with LoRA adapters when asked) and its tokenizer."
-    model, tok, source = load_model_and_tokenizer(cfg.model)
+    model, tok, source = load_model_and_tokenizer(cfg.model, cfg.verbose)
     if cfg.gradient_checkpointing and not getattr(model, "supports_gradient_checkpointing", False):
         raise DetectError(f"{cfg.model} does not support gradient checkpointing; drop --gradient-checkpointing")
     if cfg.lora and os.environ.get("ACCELERATE_USE_FSDP", "false").lower() == "true":
@@ -405,13 +513,16 @@ def _save_model(model, tok, run_dir:Path, state_dict=None):
 
 # %% ../nbs/03_train.ipynb #b6c7d8e9
 def _make_trainer(cfg, args, run_dir:Path, model, tok, tr, va, callbacks): # (trainer, its TensorBoard callback)
-    from transformers import DataCollatorWithPadding, EarlyStoppingCallback
+    from transformers import DataCollatorWithPadding, EarlyStoppingCallback, PrinterCallback, ProgressCallback
     from transformers.integrations import TensorBoardCallback
     tb = TensorBoardCallback(); tb.logging_dir = str(run_dir/"tensorboard")
     stop = [EarlyStoppingCallback(early_stopping_patience=cfg.patience)] if cfg.patience and cfg.eval_strategy != "no" else []
     trainer = _make_trainer_class()(model=model, args=args, train_dataset=tr, eval_dataset=va, processing_class=tok,
         data_collator=DataCollatorWithPadding(tok), compute_metrics=compute_metrics, callbacks=[tb] + stop + list(callbacks or []))
     trainer.batching = cfg.batching
+    LogLines, BarLines = _log_callbacks()   # logs as numbers, not dicts
+    trainer.remove_callback(PrinterCallback); trainer.remove_callback(ProgressCallback)
+    trainer.add_callback(LogLines() if args.disable_tqdm else BarLines())
     return trainer, tb
 
 def _resumed_step(output_dir) -> int:
@@ -429,16 +540,19 @@ def _train_transformer(cfg, run_dir, train_ds, val_ds, callbacks, is_main):
     _ = args.device  # sets up the process group under torchrun before anything is written
     set_seed(cfg.seed)
     model, tok, source = _load_for_training(cfg)
+    _say(f"tokenizing {len(train_ds)} training and {len(val_ds)} validation tweets (at most {cfg.max_length} tokens)")
     tr, va = tokenize_split(train_ds, tok, cfg.max_length), tokenize_split(val_ds, tok, cfg.max_length)
     order = np.argsort([len(x) for x in va["input_ids"]], kind="stable")  # less padding when validating
     va, val_ds = va.select(order), val_ds.select(order)
     trainer, tb = _make_trainer(cfg, args, run_dir, model, tok, tr, va, callbacks)
     start_step = _resumed_step(args.output_dir) if cfg.resume else 0
+    _say(f"training on {device}" + (f", resuming from step {start_step}" if start_step else ""))
     t0 = time.time()
     try: out = trainer.train(resume_from_checkpoint=True if cfg.resume else None)
     finally:
         if tb.tb_writer is not None: tb.tb_writer.flush()
     secs = time.time() - t0
+    _say(f"scoring the best model on the {len(va)} validation tweets")
     pred = trainer.predict(va)   # every rank takes part; the predictions are gathered
     val = score(np.asarray(list(va["label"])), p_bot_from_logits(pred.predictions), list(val_ds["generator"]))
     st = trainer.state
@@ -453,6 +567,7 @@ def _train_transformer(cfg, run_dir, train_ds, val_ds, callbacks, is_main):
     full = trainer.accelerator.get_state_dict(trainer.model) if trainer.is_fsdp_enabled else None
     if is_main():
         _save_model(trainer.model, tok, run_dir, full)
+        _say(f"saved the model to {run_dir/'model'}")
         _jdump(st.log_history, run_dir/"log_history.json")
     if torch.distributed.is_available() and torch.distributed.is_initialized(): torch.distributed.barrier()
     return metrics, source
@@ -533,7 +648,8 @@ def train(cfg:TrainConfig,   # the run's configuration
     "Train a detector as `cfg` says and write a complete run directory."
     cfg = resolve(cfg)
     run_dir = Path(cfg.out).expanduser()
-    with (run_lock(run_dir) if _is_main() else contextlib.nullcontext()): return _train_locked(cfg, run_dir, callbacks)
+    with (run_lock(run_dir) if _is_main() else contextlib.nullcontext()), quiet_libraries(cfg.verbose):
+        return _train_locked(cfg, run_dir, callbacks)
 
 def _train_locked(cfg, run_dir, callbacks):
     _prepare_run_dir(run_dir, cfg)
@@ -551,8 +667,9 @@ def _train_locked(cfg, run_dir, callbacks):
             metrics, source = _train_transformer(cfg, run_dir, train_ds, val_ds, callbacks, _is_main_late)
             extra = dict(best_checkpoint=metrics["best_checkpoint"])
         if _is_main():
+            if metrics.get("best_checkpoint"): metrics["best_checkpoint"] = stored_path(metrics["best_checkpoint"], run_dir)
             _jdump(metrics, run_dir/"metrics.json")
-            _jdump(_run_json(cfg, source, kind, **extra), run_dir/"run.json")
+            _jdump(_run_json(cfg, run_dir, source, kind, **extra), run_dir/"run.json")
     except BaseException as e:
         if _is_main(): _after_failure(run_dir, created, old, e)
         raise
@@ -602,9 +719,13 @@ def config_from_args(args:argparse.Namespace|None=None, # parsed `train` argumen
     names = {f.name for f in fields(TrainConfig)}
     given = {k: v for k, v in {**vars(args or argparse.Namespace()), **options}.items()
              if k in names and v is not None and not isinstance(v, Unset)}
-    saved = Path(given.get("out", "")).expanduser()/"train_config.json"
-    if given.get("resume") and given.get("out") and saved.exists():
-        old = {k: v for k, v in json.loads(saved.read_text()).items() if k in names}
+    run_dir = Path(given.get("out", "")).expanduser()
+    if given.get("resume") and given.get("out") and (run_dir/"train_config.json").exists():
+        old = {k: v for k, v in json.loads((run_dir/"train_config.json").read_text()).items() if k in names}
+        for k in ("data", "model"):  # stored relative to the run directory (older runs: absolute, or as typed)
+            v = old.get(k)
+            if isinstance(v, str) and v not in PRESETS and not Path(v).expanduser().is_absolute() and (run_dir/v).exists():
+                old[k] = str(run_dir/v)
         return TrainConfig(**{**old, **given})
     return TrainConfig(**given)
 
