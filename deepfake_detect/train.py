@@ -14,14 +14,14 @@ import numpy as np
 from .core import DetectError, atomic_write, sha256_file, set_seed, get_device, library_versions
 from .hub import (dequantized_copy, from_hub, is_openelm, load_classifier, minilm_dir, mpnet_dir,
                                   prepare_tokenizer, register_openelm, smollm2_gguf)
-from .metrics import score_predictions
+from .metrics import check_fpr, choose_threshold, score_predictions
 from .data import default_data_dir, load_tweepfake
 
 # %% auto #0
 __all__ = ['PRESETS', 'OFFLINE_PRESETS', 'DEFAULTS', 'ID2LABEL', 'LABEL2ID', 'offline_note', 'TrainConfig', 'resolve',
            'load_model_and_tokenizer', 'load_splits', 'tokenize_split', 'p_bot_from_logits', 'score', 'compute_metrics',
-           'log_line', 'quiet_libraries', 'stored_path', 'run_path', 'config_json', 'run_lock', 'train',
-           'BalancedBucketSampler', 'Unset', 'config_from_args', 'cli_train']
+           'log_line', 'quiet_libraries', 'stored_path', 'run_path', 'config_json', 'run_lock', 'threshold_fields',
+           'train', 'BalancedBucketSampler', 'Unset', 'config_from_args', 'cli_train']
 
 # %% ../nbs/03_train.ipynb #f510023a
 PRESETS = {  # name: how to load it and its defaults (lr, batch size, max_length)
@@ -67,6 +67,7 @@ class TrainConfig:
     lora_alpha: int = 32             # LoRA scaling
     lora_dropout: float = 0.05       # LoRA dropout
     patience: int = 3                # early stopping: evaluations without a better macro-F1 (0: off)
+    target_fpr: float|None = None    # choose the decision threshold on validation for this false-positive rate, e.g. 0.01 for 1%, and store it in the run (default: none; 0.5 is used)
     eval_strategy: Literal["epoch", "steps", "no"] = "epoch" # when to evaluate and checkpoint
     eval_steps: int = 500            # evaluate every this many steps when eval_strategy is "steps"
     save_total_limit: int = 2        # checkpoints kept (the best is always kept)
@@ -127,6 +128,7 @@ def resolve(cfg:TrainConfig # the configuration as given
         r.batching = "grouped"
     if r.batching not in ("random", "grouped", "balanced-buckets"):
         raise DetectError(f"--batching must be random, grouped or balanced-buckets, got {r.batching!r}")
+    if r.target_fpr is not None: r.target_fpr = check_fpr(r.target_fpr)
     if r.epochs <= 0 and r.max_steps <= 0: raise DetectError("give --epochs > 0 or --max-steps > 0")
     if r.out is None: raise DetectError("no run directory given: pass --out RUN_DIR")
     return r
@@ -422,7 +424,7 @@ def _run_json(cfg, run_dir, source, kind, **extra):
                 max_length=cfg.max_length, created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), **extra)
 
 # %% ../nbs/03_train.ipynb #627984af
-def _train_tfidf(cfg:TrainConfig, run_dir:Path, train_ds, val_ds) -> dict:
+def _train_tfidf(cfg:TrainConfig, run_dir:Path, train_ds, val_ds) -> tuple: # (metrics, validation labels, validation p_bot)
     import joblib
     from sklearn.pipeline import Pipeline, FeatureUnion
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -449,8 +451,9 @@ def _train_tfidf(cfg:TrainConfig, run_dir:Path, train_ds, val_ds) -> dict:
     pipe = Pipeline([("features", feats), ("clf", best[2])])
     secs = time.time() - t0
     with atomic_write(run_dir/"model"/"tfidf.joblib", "wb") as f: joblib.dump(pipe, f)
-    val = score(yva, pipe.predict_proba(list(val_ds["text"]))[:, 1], list(val_ds["generator"]))
-    return dict(validation=val, best_C=best[1], train_seconds=round(secs, 2), n_train=len(train_ds))
+    p_val = pipe.predict_proba(list(val_ds["text"]))[:, 1]
+    val = score(yva, p_val, list(val_ds["generator"]))
+    return dict(validation=val, best_C=best[1], train_seconds=round(secs, 2), n_train=len(train_ds)), yva, p_val
 
 # %% ../nbs/03_train.ipynb #71dd2f0a
 def _bf16(cfg, device):
@@ -554,7 +557,8 @@ def _train_transformer(cfg, run_dir, train_ds, val_ds, callbacks, is_main):
     secs = time.time() - t0
     _say(f"scoring the best model on the {len(va)} validation tweets")
     pred = trainer.predict(va)   # every rank takes part; the predictions are gathered
-    val = score(np.asarray(list(va["label"])), p_bot_from_logits(pred.predictions), list(val_ds["generator"]))
+    y_val, p_val = np.asarray(list(va["label"])), p_bot_from_logits(pred.predictions)
+    val = score(y_val, p_val, list(val_ds["generator"]))
     st = trainer.state
     epochs_done = st.epoch or 0.0
     epochs_now = epochs_done * (st.global_step - start_step) / max(st.global_step, 1)  # this session only
@@ -570,7 +574,7 @@ def _train_transformer(cfg, run_dir, train_ds, val_ds, callbacks, is_main):
         _say(f"saved the model to {run_dir/'model'}")
         _jdump(st.log_history, run_dir/"log_history.json")
     if torch.distributed.is_available() and torch.distributed.is_initialized(): torch.distributed.barrier()
-    return metrics, source
+    return metrics, source, y_val, p_val
 
 # %% ../nbs/03_train.ipynb #f0a1b2c3
 def _is_main():
@@ -641,6 +645,22 @@ def run_lock(run_dir:Path # the run directory to lock (its lock file is written 
             if lock.read_text() == me: lock.unlink()
         except OSError: pass
 
+# %% ../nbs/03_train.ipynb #b8baf971
+def threshold_fields(labels,          # validation labels, 0 = human, 1 = bot
+                     p_bot,           # the validation probabilities of bot
+                     target_fpr:float|None, # the highest false-positive rate wanted; None: no threshold
+                    ) -> dict:        # `run.json`'s `threshold`, `target_fpr`, `threshold_split`; {} when none
+    "The threshold for `target_fpr` chosen on validation, as `run.json` stores it; one line on stderr says what it gives."
+    if target_fpr is None: return {}
+    y, p = np.asarray(labels, dtype=int), np.asarray(p_bot, dtype=float)
+    try: t = choose_threshold(y, p, target_fpr)
+    except DetectError as e:
+        _say(f"no threshold stored for FPR ≤ {100 * target_fpr:g}% ({e}); evaluate and predict will use 0.5")
+        return {}
+    tpr = float((p[y == 1] >= t).mean()) if (y == 1).any() else float("nan")
+    _say(f"threshold {t:.4g} chosen on validation for FPR ≤ {100 * target_fpr:g}% (TPR {tpr:.2f})")
+    return dict(threshold=t, target_fpr=target_fpr, threshold_split="validation")
+
 # %% ../nbs/03_train.ipynb #c3d4e5f7
 def train(cfg:TrainConfig,   # the run's configuration
           callbacks=None,    # extra `transformers.TrainerCallback`s (transformer models only)
@@ -661,12 +681,13 @@ def _train_locked(cfg, run_dir, callbacks):
             old = _start_run(run_dir, cfg)
             _write_run_files(run_dir, cfg)
         if kind == "tfidf":
-            metrics, source = _train_tfidf(cfg, run_dir, train_ds, val_ds), "scikit-learn"
+            (metrics, y_val, p_val), source = _train_tfidf(cfg, run_dir, train_ds, val_ds), "scikit-learn"
             extra = dict(best_C=metrics["best_C"])
         else:
-            metrics, source = _train_transformer(cfg, run_dir, train_ds, val_ds, callbacks, _is_main_late)
+            metrics, source, y_val, p_val = _train_transformer(cfg, run_dir, train_ds, val_ds, callbacks, _is_main_late)
             extra = dict(best_checkpoint=metrics["best_checkpoint"])
         if _is_main():
+            extra.update(threshold_fields(y_val, p_val, cfg.target_fpr))   # the scores metrics.json has: no second pass
             if metrics.get("best_checkpoint"): metrics["best_checkpoint"] = stored_path(metrics["best_checkpoint"], run_dir)
             _jdump(metrics, run_dir/"metrics.json")
             _jdump(_run_json(cfg, run_dir, source, kind, **extra), run_dir/"run.json")

@@ -16,7 +16,7 @@ from .tweets import SPLITS
 from .data import BASE_URL_ENV, default_data_dir, download_tweepfake
 from .hub import hub_reachable
 from .train import TrainConfig, config_json, resolve, train
-from .evaluate import compare_published, evaluate
+from .evaluate import compare_published, describe_threshold, evaluate
 from .analysis import by_generator, by_length, confident_mistakes, load_predictions, plot_by_length
 
 # %% auto #0
@@ -41,7 +41,7 @@ def choose_model(model:str="auto", # "auto", or a preset / hub id / checkpoint f
     return GPU_MODEL, "a CUDA GPU and the Hugging Face hub are reachable"
 
 # %% ../nbs/09b_workflow.ipynb #b270095a
-_IGNORED = ("data", "out", "overwrite", "resume", "device", "threads", "num_workers")  # no effect on the result
+_IGNORED = ("data", "out", "overwrite", "resume", "device", "threads", "num_workers", "verbose")  # no effect on the result
 
 def _package_version() -> str|None:
     "The installed version, as `versions.json` of a run records it."
@@ -130,8 +130,10 @@ def _md_table(df:pd.DataFrame, index:bool=False, digits:int=4) -> str:
 
 # %% ../nbs/09b_workflow.ipynb #aeba2d9f
 def _scores_table(evals:dict) -> pd.DataFrame:
-    rows = [dict(split=s, n=e["n"], accuracy=e["accuracy"], macro_f1=e["macro_f1"],
-                 roc_auc=float("nan") if e["roc_auc"] is None else e["roc_auc"], ece=e["ece"]) for s, e in evals.items()]
+    nan = lambda v: float("nan") if v is None else v
+    rows = [dict(split=s, n=e["n"], accuracy=e["accuracy"], macro_f1=e["macro_f1"], roc_auc=nan(e["roc_auc"]), ece=e["ece"],
+                 **{f"TPR at {100 * float(k):g}% FPR": nan(v) for k, v in (e.get("tpr_at_fpr") or {}).items()})
+            for s, e in evals.items()]
     return pd.DataFrame(rows)
 
 def report_table(run_dir:Path # a run directory that `run` (or `evaluate`) has scored
@@ -161,7 +163,7 @@ def write_report(run_dir:Path,     # the run directory (evaluated)
           f"report written {dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds')}.", ""]
     if test_note: md += [f"**No test-split figures**: {test_note}. The figures below are on the validation split, "
                          "which also chose the model's settings, so they are slightly optimistic.", ""]
-    md += ["## Scores", "", _md_table(_scores_table(evals)), "",
+    md += ["## Scores", "", _md_table(_scores_table(evals)), "", describe_threshold(evals[main]), "",
            f"## Against the published TweepFake results", "",
            "Published figures are on the test split (Fagni et al. 2021); accuracy per generator is the share of that "
            "generator's tweets classified correctly.", "", _md_table(report_table(run_dir), digits=3), ""]
@@ -170,9 +172,10 @@ def write_report(run_dir:Path,     # the run directory (evaluated)
         md += [f"## {s.capitalize()} split", "", "Accuracy per generator:", "",
                _md_table(by_generator(df), index=True), "",
                f"![confusion matrix](eval-{s}-confusion.png) ![reliability](eval-{s}-reliability.png) "
-               f"![accuracy by length](eval-{s}-by-length.png)", "",
+               f"![accuracy by length](eval-{s}-by-length.png) ![precision–recall](eval-{s}-pr.png)", "",
                f"Plots: [confusion matrix](eval-{s}-confusion.png), [reliability](eval-{s}-reliability.png), "
-               f"[accuracy per generator](eval-{s}-per-generator.png), [accuracy by length](eval-{s}-by-length.png); "
+               f"[accuracy per generator](eval-{s}-per-generator.png), [accuracy by length](eval-{s}-by-length.png), "
+               f"[precision–recall curve](eval-{s}-pr.png); "
                f"every prediction: [eval-{s}-predictions.csv](eval-{s}-predictions.csv).", "",
                "Accuracy by length (words):", "", _md_table(by_length(df), index=True), "",
                f"The {n_mistakes} most confident mistakes:", "",
@@ -188,7 +191,7 @@ def write_report(run_dir:Path,     # the run directory (evaluated)
     with atomic_write(run_dir/"report.html") as f:
         f.write(f"<!doctype html><meta charset='utf-8'><title>{run_dir.name}: detector report</title>"
                 "<style>body{font-family:sans-serif;max-width:60em;margin:auto}td,th{border:1px solid #ccc;"
-                f"padding:2px 6px}}table{{border-collapse:collapse}}img{{max-width:32%}}</style>\n{body}")
+                f"padding:2px 6px}}table{{border-collapse:collapse}}img{{max-width:24%}}</style>\n{body}")
     return out + [run_dir/"report.html"]
 
 # %% ../nbs/09b_workflow.ipynb #077c156d
@@ -201,18 +204,19 @@ def run(data:str|Path|None=None, # a TweepFake folder (default: the download cac
         model:str="auto",        # "auto" (OpenELM-270M on a CUDA GPU with the hub, else TF-IDF), a preset, hub id or checkpoint
         force:bool=False,        # redo every step, even those whose outputs are up to date
         command:str|None=None,   # the command to record in the report (default: this call)
+        target_fpr:float|None=None, # choose the threshold on validation for this false-positive rate (e.g. 0.01), stored in the run
         **train_options,         # further `TrainConfig` fields (epochs, seed, max_train_samples, ...)
        ) -> Path:                # the run directory
     "The whole job: data, training, evaluation, error analysis and a report; finished steps are skipped."
     t0 = time.time()
-    command = command or _python_command(data=data, out=out, model=model, force=force, **train_options)
+    command = command or _python_command(data=data, out=out, model=model, force=force, target_fpr=target_fpr, **train_options)
     _step(1, "data: " + (f"{data}" if data is not None else f"the download cache {default_data_dir()}"
                          + (f" (source: ${BASE_URL_ENV}={os.environ[BASE_URL_ENV]})" if os.environ.get(BASE_URL_ENV) else "")))
     data_dir, sha, test_note = get_data(data)
     print(f"      {', '.join(f'{s}.csv' for s in sha)} sha256-checked" + (f"; no test split: {test_note}" if test_note else ""))
     chosen, why = choose_model(model)
     run_dir = Path(out).expanduser() if out is not None else Path("runs")/Path(chosen).name
-    cfg = resolve(TrainConfig(model=chosen, data=str(data_dir), out=str(run_dir), **train_options))
+    cfg = resolve(TrainConfig(model=chosen, data=str(data_dir), out=str(run_dir), target_fpr=target_fpr, **train_options))
     inputs = train_inputs(sha, cfg)
     lock = Lock(run_dir)
     _step(2, f"train: {chosen} ({why}) -> {run_dir}")
@@ -233,8 +237,9 @@ def run(data:str|Path|None=None, # a TweepFake folder (default: the download cac
     for s in splits:
         step, ins = f"evaluate-{s}", dict(data=sha[s], run=created, version=_package_version())
         outs = [f"eval-{s}{x}" for x in (".json", "-predictions.csv", "-confusion.png", "-reliability.png",
-                                          "-per-generator.png", "-by-length.png")]
-        if not force and lock.fresh(step, ins): print(f"      {s}: up to date, skipped"); continue
+                                          "-per-generator.png", "-by-length.png", "-pr.png")]
+        if not force and lock.fresh(step, ins) and all((run_dir/o).exists() for o in outs):  # older locks lack new outputs
+            print(f"      {s}: up to date, skipped"); continue
         e = evaluate(run_dir, data_dir, split=s, progress=sys.stdout.isatty())
         bl = by_length(load_predictions(run_dir, s))
         fig = plot_by_length(bl, f"{cfg.model}: {s}, accuracy by tweet length")
@@ -250,6 +255,7 @@ def run(data:str|Path|None=None, # a TweepFake folder (default: the download cac
     print(f"      model {chosen}; validation accuracy {val['accuracy']:.4f}, macro-F1 {val['macro_f1']:.4f}")
     print(f"      test accuracy {test['accuracy']:.4f}, macro-F1 {test['macro_f1']:.4f}" if test else
           f"      test accuracy: none, no test split ({test_note})")
+    print(f"      {describe_threshold(test or val)}")
     print(f"      report: {run_dir/'report.md'}")
     return run_dir
 
@@ -261,10 +267,11 @@ def cli_run(data:Path|None=None,  # folder with the TweepFake CSVs (default: the
             epochs:float|None=None, # passes over the training set (default: train's)
             max_train_samples:int|None=None, # train on a random subset of this size
             seed:int=42,          # seed for initialisation and shuffling
+            target_fpr:float|None=None, # choose the threshold on validation for this false-positive rate, e.g. 0.01 for 1% (default: none; 0.5 is used)
            ) -> int:
     "Do the whole job: data, training, evaluation, error analysis and a report; finished steps are skipped."
     opts = dict(max_train_samples=max_train_samples, seed=seed, **({} if epochs is None else dict(epochs=epochs)))
     given = [("--data", data), ("--out", out), ("--model", None if model == "auto" else model), ("--epochs", epochs),
-             ("--max-train-samples", max_train_samples), ("--seed", None if seed == 42 else seed)]
+             ("--max-train-samples", max_train_samples), ("--seed", None if seed == 42 else seed), ("--target-fpr", target_fpr)]
     cmd = " ".join(["deepfake-detect run"] + [f"{k} {v}" for k, v in given if v is not None] + (["--force"] if force else []))
-    run(data, out, model, force, command=cmd, **opts)
+    run(data, out, model, force, command=cmd, target_fpr=target_fpr, **opts)
