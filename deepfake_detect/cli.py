@@ -25,6 +25,7 @@ COMMANDS = {  # name: (module, one-line help)
     "import-archive": ("archive", "Turn an X/Twitter account archive or CSV export into human rows."),
     "build-dataset": ("dataset", "Merge TweepFake with extra data: de-duplicated, balanced, disjoint splits."),
     "zero-shot":   ("zeroshot", "Detect without training, from a causal LM's likelihood scores."),
+    "export":      ("export", "Write an ONNX copy of a run (optionally int8-quantised) for faster CPU prediction."),
     "attack":      ("attack", "Score a run on perturbed tweets (homoglyphs, zero-width, typos, ...), with and without the defence."),
 }
 

@@ -6,7 +6,8 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/predict.html.md"""
 
 # %% ../nbs/06_predict.ipynb #7febe11b
 from __future__ import annotations
-import contextlib, csv, glob, io, json, numbers, signal, sys, threading, warnings
+import contextlib, csv, glob, hashlib, io, json, numbers, signal, sys, threading, warnings
+from typing import Literal
 from pathlib import Path
 import numpy as np
 from fastcore.basics import patch
@@ -15,8 +16,9 @@ from .hub import is_openelm, prepare_tokenizer, register_openelm
 from .tweets import normalise_text
 
 # %% auto #0
-__all__ = ['check_texts', 'check_threshold', 'check_positive', 'read_run', 'TruncationWarning', 'Detector', 'read_table',
-           'write_table', 'cli_predict']
+__all__ = ['BACKENDS', 'ONNX_FILES', 'check_texts', 'check_threshold', 'check_positive', 'read_run', 'TruncationWarning',
+           'Detector', 'weight_files', 'file_sha256', 'weights_record', 'onnx_export', 'StaleExportWarning',
+           'read_table', 'write_table', 'cli_predict']
 
 # %% ../nbs/06_predict.ipynb #84b2c386
 def check_texts(texts,       # the texts to classify (a list, tuple, Series, ... of str)
@@ -153,9 +155,13 @@ def _model_limit(config, tok, run_max):
 class Detector:
     "Classify texts as `human` or `bot` with a trained run (a transformers model or a TF-IDF pipeline)."
     def __init__(self, kind:str, model, tokenizer=None, labels=("human", "bot"), max_length:int|None=None,
-                 device:str="cpu", batch_size:int=64, source=None):
+                 device:str="cpu", batch_size:int=64, source=None,
+                 backend:str|None=None,   # "torch", "onnx" or "onnx-int8" (`model` is then an onnxruntime session)
+                 threshold:float=0.5):    # the run's threshold: `bot` when p_bot >= it
         self.kind, self.model, self.tokenizer, self.labels = kind, model, tokenizer, list(labels)
         self.max_length, self.device, self.source = max_length, device, source
+        self.backend = backend or ("sklearn" if kind == "tfidf" else "torch")
+        self.threshold = check_threshold(threshold)
         self.batch_size = check_positive(batch_size)
         self.bot_index = self.labels.index("bot") if "bot" in self.labels else 1
         if kind == "tfidf":
@@ -164,8 +170,93 @@ class Detector:
             self._col = classes.index(self.bot_index)
 
     def __repr__(self):
-        return (f"Detector(kind={self.kind!r}, source={str(self.source)!r}, device={self.device!r}, "
-                f"batch_size={self.batch_size}, max_length={self.max_length})")
+        return (f"Detector(kind={self.kind!r}, backend={self.backend!r}, source={str(self.source)!r}, "
+                f"device={self.device!r}, batch_size={self.batch_size}, max_length={self.max_length}, "
+                f"threshold={self.threshold})")
+
+# %% ../nbs/06_predict.ipynb #53f4489e
+BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
+ONNX_FILES = {"onnx": "model.onnx", "onnx-int8": "model-int8.onnx"}   # backend -> file in RUN/onnx/
+
+def weight_files(model_dir:Path) -> list[Path]:
+    "The files holding the model's weights in `model_dir`."
+    md = Path(model_dir)
+    return sorted([*md.glob("*.safetensors"), *md.glob("pytorch_model*.bin")])
+
+def file_sha256(f:Path) -> str:
+    "The sha256 of file `f`, read in 1 MiB blocks."
+    h = hashlib.sha256()
+    with open(f, "rb") as fh:
+        for b in iter(lambda: fh.read(1 << 20), b""): h.update(b)
+    return h.hexdigest()
+
+def weights_record(model_dir:Path) -> dict:
+    "name -> {sha256, size, mtime_ns} of each weights file: what an export records about its source."
+    return {f.name: dict(sha256=file_sha256(f), size=f.stat().st_size, mtime_ns=f.stat().st_mtime_ns)
+            for f in weight_files(model_dir)}
+
+def _stale(model_dir:Path, rec:dict) -> str|None:
+    "Why the weights in `model_dir` differ from `rec` (None if they do not); hashes only files whose size or time changed."
+    now = {f.name: f for f in weight_files(model_dir)}
+    if set(now) != set(rec): return f"the weights files are {sorted(now)}, the export was made from {sorted(rec)}"
+    for name, f in now.items():
+        r, st = rec[name], f.stat()
+        if (st.st_size, st.st_mtime_ns) == (r.get("size"), r.get("mtime_ns")): continue
+        if file_sha256(f) != r.get("sha256"): return f"{name} changed since the export (sha256 differs)"
+    return None
+
+# %% ../nbs/06_predict.ipynb #8299731f
+def onnx_export(path, # a run directory (or a bare model folder)
+               ) -> dict|None: # None without onnx/export.json; else its content plus `dir`, `files` and `stale`
+    "The ONNX export of the run at `path`: which files are there and whether they are stale."
+    path = Path(path); d = path/"onnx"; ej = d/"export.json"
+    if not ej.exists(): return None
+    meta = _read_json(ej, path)
+    md = path/"model" if (path/"run.json").exists() else path
+    files = {b: d/f for b, f in ONNX_FILES.items() if f in meta.get("files", []) and (d/f).exists()}
+    lost = [f for f in meta.get("files", []) if not (d/f).exists()]
+    stale = f"{lost[0]} is missing" if lost else _stale(md, meta.get("source_weights") or {})
+    return {**meta, "dir": d, "files": files, "stale": stale}
+
+# %% ../nbs/06_predict.ipynb #d107091a
+class StaleExportWarning(UserWarning):
+    "The run's ONNX export was made from other weights; the PyTorch model is used."
+
+def _choose_backend(path:Path, backend:str, device:str) -> tuple:
+    "(the backend to use, its ONNX file or None) for the run at `path`."
+    if backend not in BACKENDS: raise DetectError(f"backend {backend!r} is not one of {', '.join(BACKENDS)} (--backend)")
+    if backend == "torch": return "torch", None
+    forced = backend != "auto"
+    hint = f"`deepfake-detect export {path} --format onnx" + (" --quantize int8`" if backend == "onnx-int8" else "`")
+    try: import onnxruntime  # noqa: F401
+    except ImportError:
+        if forced: raise DetectError(f"--backend {backend} needs onnxruntime: pip install 'deepfake-detect[onnx]'") from None
+        return "torch", None
+    if not device.startswith("cpu"):
+        if forced: raise DetectError(f"--backend {backend} runs on the CPU, not {device}: give --device cpu or --backend torch")
+        return "torch", None
+    ex = onnx_export(path)
+    if ex is None:
+        if forced: raise DetectError(f"{path} has no ONNX export (no {path/'onnx'/'export.json'}): run {hint} first")
+        return "torch", None
+    if ex["stale"]:
+        msg = f"the ONNX export in {ex['dir']} is stale ({ex['stale']}): re-run {hint}"
+        if forced: raise DetectError(msg)
+        warnings.warn(msg + "; using the PyTorch model meanwhile", StaleExportWarning, stacklevel=3)
+        return "torch", None
+    if backend == "auto": backend = ex.get("default") if ex.get("default") in ex["files"] else "onnx"
+    if backend not in ex["files"]:
+        if not forced: return "torch", None
+        raise DetectError(f"{ex['dir']} has no {ONNX_FILES[backend]}: run {hint} first")
+    return backend, ex["files"][backend]
+
+def _ort_session(f:Path, run:Path):
+    "An onnxruntime CPU session for the ONNX file `f`."
+    import onnxruntime as ort
+    so = ort.SessionOptions(); so.log_severity_level = 3
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    try: return ort.InferenceSession(str(f), so, providers=["CPUExecutionProvider"])
+    except Exception as e: raise _damaged(f, f"onnxruntime cannot load it: {type(e).__name__}: {str(e)[:300]}", run) from e
 
 # %% ../nbs/06_predict.ipynb #bf5c0bc0
 @patch(cls_method=True)
@@ -173,37 +264,50 @@ def from_pretrained(cls:Detector, path,          # run directory, or a bare Hugg
                     device:str|None=None,        # "cuda", "cpu", ...; default: GPU if there is one
                     batch_size:int|None=None,    # texts per forward pass (default 64, 256 on GPU)
                     max_length:int|None=None,    # cut texts to this many tokens (default: run's limit)
+                    backend:Literal["auto", "torch", "onnx", "onnx-int8"]="auto", # ONNX copy if fresh and onnxruntime is there
                    ) -> Detector:
     "Load the detector that `path` holds."
     check_positive(batch_size); check_positive(max_length, "max length")
     info = read_run(path)
     labels = info.get("labels") or ["human", "bot"]
+    threshold = info.get("threshold")
+    if threshold is None: threshold = 0.5
+    try: check_threshold(threshold)
+    except DetectError: raise _damaged(Path(path)/"run.json", f"threshold {threshold!r} is not a probability", Path(path)) from None
     if info["kind"] == "tfidf":
+        if backend not in ("auto", "torch"): raise DetectError(f"--backend {backend} is for transformers runs; {path} is a TF-IDF run")
         model = _load_tfidf(info["model_dir"]/"tfidf.joblib", Path(path))
-        return cls("tfidf", model, labels=labels, device="cpu", batch_size=batch_size or 4096, source=Path(path))
+        return cls("tfidf", model, labels=labels, device="cpu", batch_size=batch_size or 4096, source=Path(path),
+                   threshold=threshold)
     import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
     md = info["model_dir"]
     if is_openelm(md): register_openelm(required=True)   # registers OpenELM with the Auto classes
     device = get_device(device)
+    backend, onnx_file = _choose_backend(Path(path), backend, device)
     dtype = torch.float32
     if device.startswith("cuda"): dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     try:
         tok = AutoTokenizer.from_pretrained(str(md))
-        model = AutoModelForSequenceClassification.from_pretrained(str(md), dtype=dtype)
+        if backend == "torch":
+            model = AutoModelForSequenceClassification.from_pretrained(str(md), dtype=dtype); config = model.config
+        else: config = AutoConfig.from_pretrained(str(md))
     except Exception as e:
         raise _damaged(md, f"cannot be loaded: {type(e).__name__}: {str(e)[:300]}", Path(path)) from e
+    if backend != "torch": model = _ort_session(onnx_file, Path(path))
     if info["bare"]:
-        names = [model.config.id2label[i].lower() for i in sorted(model.config.id2label)]
+        names = [config.id2label[i].lower() for i in sorted(config.id2label)]
         labels = names if "bot" in names else ["human", "bot"]
-    if model.config.num_labels != 2:
-        raise DetectError(f"{md} has {model.config.num_labels} output labels; a detector needs 2 (human, bot)")
+    if config.num_labels != 2:
+        raise DetectError(f"{md} has {config.num_labels} output labels; a detector needs 2 (human, bot)")
     prepare_tokenizer(tok, tok.padding_side)   # decoder-only models get a pad token; the side is the run's
-    if model.config.pad_token_id is None: model.config.pad_token_id = tok.pad_token_id
-    limit = max_length or _model_limit(model.config, tok, info.get("max_length"))
-    model.to(device).eval()
+    limit = max_length or _model_limit(config, tok, info.get("max_length"))
+    if backend == "torch":
+        if model.config.pad_token_id is None: model.config.pad_token_id = tok.pad_token_id
+        model.to(device).eval()
     return cls("transformers", model, tok, labels=labels, max_length=limit, device=device,
-               batch_size=batch_size or (256 if device.startswith("cuda") else 64), source=Path(path))
+               batch_size=batch_size or (256 if device.startswith("cuda") else 64), source=Path(path),
+               backend=backend, threshold=threshold)
 
 # %% ../nbs/06_predict.ipynb #592c418c
 @patch
@@ -238,30 +342,40 @@ def predict_proba(self:Detector,
     if normalise:
         texts = check_texts([normalise_text(t) for t in texts], where=lambda i: f"texts[{i}] (after decoding entities)")
     if self.kind == "tfidf": return self.model.predict_proba(texts)[:, self._col].astype(np.float64)
-    import torch
     from tqdm.auto import tqdm
     ids = self._tokenize(texts)
     order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))   # longest first: memory errors show at once
     out, bs = np.empty(len(texts), dtype=np.float64), self.batch_size
-    with torch.inference_mode():
-        for s in tqdm(range(0, len(order), bs), desc="predict", unit="batch", disable=not progress):
-            idx = order[s:s+bs]
-            rows, mask = _pad(ids, idx, self.tokenizer.pad_token_id, self.tokenizer.padding_side == "left")
+    for s in tqdm(range(0, len(order), bs), desc="predict", unit="batch", disable=not progress):
+        idx = order[s:s+bs]
+        rows, mask = _pad(ids, idx, self.tokenizer.pad_token_id, self.tokenizer.padding_side == "left")
+        out[idx] = self._p_bot(rows, mask)
+    return out
+
+@patch
+def _p_bot(self:Detector, rows:list, mask:list) -> np.ndarray:
+    "P(bot) for one padded batch, with the PyTorch model or the onnxruntime session."
+    if self.backend == "torch":
+        import torch
+        with torch.inference_mode():
             x, am = torch.tensor(rows, device=self.device), torch.tensor(mask, device=self.device)
             logits = self.model(input_ids=x, attention_mask=am).logits.float()
-            out[idx] = torch.softmax(logits, -1)[:, self.bot_index].cpu().numpy()
-    return out
+            return torch.softmax(logits, -1)[:, self.bot_index].cpu().numpy()
+    z = self.model.run(["logits"], {"input_ids": np.asarray(rows, dtype=np.int64),
+                                    "attention_mask": np.asarray(mask, dtype=np.int64)})[0].astype(np.float64)
+    e = np.exp(z - z.max(-1, keepdims=True))
+    return e[:, self.bot_index] / e.sum(-1)
 
 # %% ../nbs/06_predict.ipynb #e269aca1
 @patch
 def predict(self:Detector,
             texts,                  # the texts (a list of str, or one str)
-            threshold:float=0.5,    # `bot` when p_bot >= threshold
+            threshold:float|None=None, # `bot` when p_bot >= threshold (default: the run's, else 0.5)
             progress:bool=False,    # show a progress bar
             normalise:bool=True,    # decode `<U+XXXX>` emoji escapes and HTML entities first, as training did
            ) -> list[dict]:         # per text: {"label": "human"|"bot", "score": P(label), "p_bot": P(bot)}
     "Label, the probability of that label (`score`) and the probability of `bot` for each text."
-    threshold = check_threshold(threshold)
+    threshold = self.threshold if threshold is None else check_threshold(threshold)
     p = self.predict_proba(texts, progress=progress, normalise=normalise)
     human = next((l for l in self.labels if l != "bot"), "human")
     return [dict(label="bot", score=q, p_bot=q) if q >= threshold else dict(label=human, score=1 - q, p_bot=q)
@@ -270,7 +384,7 @@ def predict(self:Detector,
 @patch
 def __call__(self:Detector,
              texts,                 # the texts (a list of str, or one str)
-             threshold:float=0.5,   # `bot` when p_bot >= threshold
+             threshold:float|None=None, # `bot` when p_bot >= threshold (default: the run's, else 0.5)
              progress:bool=False,   # show a progress bar
              normalise:bool=True,   # decode entities first, as training did
             ) -> list[dict]:        # per text: {"label", "score", "p_bot"}, as `predict`
@@ -368,10 +482,12 @@ def cli_predict(run:Path,                  # run directory written by `deepfake-
                 batch_size:int|None=None,  # texts per forward pass (default: 64, 256 on a GPU)
                 device:str|None=None,      # cuda, cpu, ... (default: GPU if there is one)
                 max_length:int|None=None,  # truncate texts to this many tokens (default: the run's limit)
-                threshold:float=0.5,       # label `bot` when p_bot >= this
+                threshold:float|None=None, # label `bot` when p_bot >= this (default: the run's stored threshold, else 0.5)
+                backend:Literal["auto", "torch", "onnx", "onnx-int8"]="auto", # ONNX Runtime or PyTorch (auto: the run's fresh ONNX export if there is one)
                ) -> int:
     "Classify tweets given as arguments or in a CSV file."
-    check_threshold(threshold); check_positive(batch_size); check_positive(max_length, "max length")
+    if threshold is not None: check_threshold(threshold)
+    check_positive(batch_size); check_positive(max_length, "max length")
     if bool(texts) == bool(file): raise DetectError("give either texts to classify or --file CSV, not both and not neither")
     if out is not None and file is None: raise DetectError("--out needs --file")
     if file is not None:
@@ -383,7 +499,7 @@ def cli_predict(run:Path,                  # run directory written by `deepfake-
                               "name the text column with --column")
         texts = check_texts(df[column].tolist(), where=lambda i: f"{file} line {lines[i]} (column {column!r})")
     else: texts = check_texts(texts, where=lambda i: f"text {i+1} ({texts[i]!r:.30})")
-    det = Detector.from_pretrained(run, device=device, batch_size=batch_size, max_length=max_length)
+    det = Detector.from_pretrained(run, device=device, batch_size=batch_size, max_length=max_length, backend=backend)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", TruncationWarning)
         res = det(texts, threshold=threshold, progress=len(texts) > 500)
