@@ -32,9 +32,9 @@ def atomic_write(path,          # the file to (re)write
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.chmod(tmp, 0o666 & ~_umask())   # mkstemp makes 0600 files: give the user's normal permissions
     binary = "b" in mode
-    try:
+    try:   # from here on, any exit (an error, Ctrl-C, SIGTERM turned into SystemExit) removes the temporary
+        os.chmod(tmp, 0o666 & ~_umask())   # mkstemp makes 0600 files: give the user's normal permissions
         with os.fdopen(fd, mode, **({} if binary else dict(encoding=encoding, newline=newline))) as f:
             yield f
             f.flush()
