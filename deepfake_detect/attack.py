@@ -13,6 +13,7 @@ from typing import Callable, Literal
 import numpy as np
 import pandas as pd
 from .core import DetectError, atomic_write, sha256_file
+from .tweets import CONFUSABLES, HOMOGLYPHS, defend_text
 from .metrics import score_predictions
 from .data import data_folder, load_tweepfake
 from .hub import smollm2_gguf
@@ -20,20 +21,12 @@ from .predict import Detector, check_positive, check_threshold, read_run
 from .generate import clean_tweet, load_generator
 
 # %% auto #0
-__all__ = ['HOMOGLYPHS', 'ZERO_WIDTH', 'EMOJI', 'NUMBER_WORDS', 'ATTACKS', 'ATTACK_NAMES', 'RATE', 'PARAPHRASE_PROMPT',
-           'CONFUSABLES', 'FPRS', 'homoglyphs', 'zero_width', 'whitespace', 'case_swap', 'typos', 'numbers',
-           'drop_articles', 'emoji', 'check_rate', 'perturb', 'paraphrase', 'defend_text', 'tpr_at_fpr', 'attack_run',
-           'attack_table', 'table_markdown', 'plot_attacks', 'cli_attack']
+__all__ = ['ZERO_WIDTH', 'EMOJI', 'NUMBER_WORDS', 'ATTACKS', 'ATTACK_NAMES', 'RATE', 'PARAPHRASE_PROMPT', 'FPRS', 'homoglyphs',
+           'zero_width', 'whitespace', 'case_swap', 'typos', 'numbers', 'drop_articles', 'emoji', 'check_rate',
+           'perturb', 'paraphrase', 'tpr_at_fpr', 'attack_run', 'attack_table', 'table_markdown', 'plot_attacks',
+           'cli_attack']
 
 # %% ../nbs/05a_attack.ipynb #360624cb
-HOMOGLYPHS = {  # Latin letter: its look-alikes (Cyrillic first, then Greek), one picked at random
-    "a": "\u0430", "c": "\u0441\u03f2", "d": "\u0501", "e": "\u0435", "h": "\u04bb", "i": "\u0456", "j": "\u0458",
-    "l": "\u04cf", "o": "\u043e\u03bf", "p": "\u0440\u03c1", "q": "\u051b", "s": "\u0455", "v": "\u03bd",
-    "w": "\u051d", "x": "\u0445", "y": "\u0443",
-    "A": "\u0410\u0391", "B": "\u0412\u0392", "C": "\u0421\u03f9", "E": "\u0415\u0395", "H": "\u041d\u0397",
-    "I": "\u0406\u0399", "J": "\u0408", "K": "\u041a\u039a", "M": "\u041c\u039c", "N": "\u039d",
-    "O": "\u041e\u039f", "P": "\u0420\u03a1", "S": "\u0405", "T": "\u0422\u03a4", "X": "\u0425\u03a7",
-    "Y": "\u04ae\u03a5", "Z": "\u0396"}
 ZERO_WIDTH = ("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff")  # zero-width space, non-joiner, joiner, word joiner, BOM
 EMOJI = "😂🔥👍😊🙏💯😍🎉✨👀🤔😭"                                      # single code points, no variation selectors
 _PROTECTED = re.compile(r"((?:https?://|www\.)\S+|@\w+)")
@@ -43,7 +36,7 @@ def homoglyphs(s:str,  # the text
                rate:float, # probability that each letter with a look-alike is replaced
                rng:random.Random, # the random source
               ) -> str:
-    "Replace Latin letters by Cyrillic or Greek look-alikes."
+    "Replace Latin letters by Cyrillic or Greek look-alikes (one of `HOMOGLYPHS`, picked at random)."
     return "".join(rng.choice(HOMOGLYPHS[c]) if c in HOMOGLYPHS and rng.random() < rate else c for c in s)
 
 def zero_width(s:str, rate:float, rng:random.Random) -> str:
@@ -159,17 +152,6 @@ def paraphrase(texts,                 # the tweets
             ans = clean_tweet(tok.decode(ids, skip_special_tokens=True), finished=bool((ids == tok.eos_token_id).any()))
             out.append(ans or t)
     return out
-
-# %% ../nbs/05a_attack.ipynb #e177ec07
-CONFUSABLES = {**{alt: latin for latin, alts in HOMOGLYPHS.items() for alt in alts},   # look-alike: Latin skeleton
-               "\u0261": "g", "\u0131": "i", "\u03b9": "i", "\u0475": "v", "\u03ba": "k", "\u0455": "s", "\u0501": "d"}
-_SKELETON = str.maketrans(CONFUSABLES)
-
-def defend_text(s:str # a text, perhaps perturbed
-               ) -> str: # NFKC, without format characters, look-alikes mapped to Latin letters
-    "Undo invisible character tricks: NFKC, format (Cf) characters removed, Cyrillic/Greek look-alikes mapped to Latin."
-    s = unicodedata.normalize("NFKC", s.translate(_SKELETON))   # map first too: NFKC turns some look-alikes (ϲ) into others
-    return "".join(c for c in s if unicodedata.category(c) != "Cf").translate(_SKELETON)
 
 # %% ../nbs/05a_attack.ipynb #ee5d8ab8
 FPRS = (0.01, 0.05)  # false-positive rates at which the TPR is reported

@@ -13,7 +13,7 @@ import numpy as np
 from fastcore.basics import patch
 from .core import DetectError, atomic_write, get_device
 from .hub import is_openelm, prepare_tokenizer, register_openelm
-from .tweets import normalise_text
+from .tweets import defend_text, normalise_text
 
 # %% auto #0
 __all__ = ['BACKENDS', 'ONNX_FILES', 'check_texts', 'check_threshold', 'check_positive', 'read_run', 'TruncationWarning',
@@ -157,11 +157,12 @@ class Detector:
     def __init__(self, kind:str, model, tokenizer=None, labels=("human", "bot"), max_length:int|None=None,
                  device:str="cpu", batch_size:int=64, source=None,
                  backend:str|None=None,   # "torch", "onnx" or "onnx-int8" (`model` is then an onnxruntime session)
-                 threshold:float=0.5):    # the run's threshold: `bot` when p_bot >= it
+                 threshold:float=0.5,     # the run's threshold: `bot` when p_bot >= it
+                 defend:bool=False):      # apply the text defence (`normalise_text(defend=True)`) the run was trained with
         self.kind, self.model, self.tokenizer, self.labels = kind, model, tokenizer, list(labels)
         self.max_length, self.device, self.source = max_length, device, source
         self.backend = backend or ("sklearn" if kind == "tfidf" else "torch")
-        self.threshold = check_threshold(threshold)
+        self.threshold, self.defend = check_threshold(threshold), bool(defend)
         self.batch_size = check_positive(batch_size)
         self.bot_index = self.labels.index("bot") if "bot" in self.labels else 1
         if kind == "tfidf":
@@ -172,7 +173,7 @@ class Detector:
     def __repr__(self):
         return (f"Detector(kind={self.kind!r}, backend={self.backend!r}, source={str(self.source)!r}, "
                 f"device={self.device!r}, batch_size={self.batch_size}, max_length={self.max_length}, "
-                f"threshold={self.threshold})")
+                f"threshold={self.threshold}" + (", defend=True)" if self.defend else ")"))
 
 # %% ../nbs/06_predict.ipynb #53f4489e
 BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
@@ -274,11 +275,13 @@ def from_pretrained(cls:Detector, path,          # run directory, or a bare Hugg
     if threshold is None: threshold = 0.5
     try: check_threshold(threshold)
     except DetectError: raise _damaged(Path(path)/"run.json", f"threshold {threshold!r} is not a probability", Path(path)) from None
+    defend = info.get("defend", False)   # absent in runs trained before the defence: off
+    if not isinstance(defend, bool): raise _damaged(Path(path)/"run.json", f"defend {defend!r} is not true or false", Path(path))
     if info["kind"] == "tfidf":
         if backend not in ("auto", "torch"): raise DetectError(f"--backend {backend} is for transformers runs; {path} is a TF-IDF run")
         model = _load_tfidf(info["model_dir"]/"tfidf.joblib", Path(path))
         return cls("tfidf", model, labels=labels, device="cpu", batch_size=batch_size or 4096, source=Path(path),
-                   threshold=threshold)
+                   threshold=threshold, defend=defend)
     import torch
     from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
     md = info["model_dir"]
@@ -307,7 +310,7 @@ def from_pretrained(cls:Detector, path,          # run directory, or a bare Hugg
         model.to(device).eval()
     return cls("transformers", model, tok, labels=labels, max_length=limit, device=device,
                batch_size=batch_size or (256 if device.startswith("cuda") else 64), source=Path(path),
-               backend=backend, threshold=threshold)
+               backend=backend, threshold=threshold, defend=defend)
 
 # %% ../nbs/06_predict.ipynb #592c418c
 @patch
@@ -334,13 +337,14 @@ def _pad(ids:list[list[int]], idx:list[int], pad:int, left:bool) -> tuple[list, 
 def predict_proba(self:Detector,
                   texts,                 # the texts (a list of str, or one str)
                   progress:bool=False,   # show a progress bar
-                  normalise:bool=True,   # decode `<U+XXXX>` emoji escapes and HTML entities first, as training did
+                  normalise:bool=True,   # decode `<U+XXXX>` emoji escapes and HTML entities first, as training did (a run trained with the defence applies it either way)
                  ) -> np.ndarray:        # probability of `bot`, one per text, in input order
     "The probability that a machine wrote each text."
     texts = check_texts(texts)
     if not texts: return np.zeros(0)
     if normalise:
-        texts = check_texts([normalise_text(t) for t in texts], where=lambda i: f"texts[{i}] (after decoding entities)")
+        texts = check_texts([normalise_text(t, defend=self.defend) for t in texts], where=lambda i: f"texts[{i}] (after decoding entities)")
+    elif self.defend: texts = check_texts([defend_text(t) for t in texts], where=lambda i: f"texts[{i}] (after the defence)")
     if self.kind == "tfidf": return self.model.predict_proba(texts)[:, self._col].astype(np.float64)
     from tqdm.auto import tqdm
     ids = self._tokenize(texts)

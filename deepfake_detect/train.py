@@ -15,13 +15,14 @@ from .core import DetectError, atomic_write, sha256_file, set_seed, get_device, 
 from .hub import (dequantized_copy, from_hub, is_openelm, load_classifier, minilm_dir, mpnet_dir,
                                   prepare_tokenizer, register_openelm, smollm2_gguf)
 from .metrics import check_fpr, choose_threshold, score_predictions
+from .tweets import normalise_text
 from .data import default_data_dir, load_tweepfake
 
 # %% auto #0
 __all__ = ['PRESETS', 'OFFLINE_PRESETS', 'DEFAULTS', 'ID2LABEL', 'LABEL2ID', 'offline_note', 'TrainConfig', 'resolve',
-           'load_model_and_tokenizer', 'load_splits', 'tokenize_split', 'p_bot_from_logits', 'score', 'compute_metrics',
-           'log_line', 'quiet_libraries', 'stored_path', 'run_path', 'config_json', 'run_lock', 'threshold_fields',
-           'train', 'BalancedBucketSampler', 'Unset', 'config_from_args', 'cli_train']
+           'load_model_and_tokenizer', 'defend_split', 'load_splits', 'tokenize_split', 'p_bot_from_logits', 'score',
+           'compute_metrics', 'log_line', 'quiet_libraries', 'stored_path', 'run_path', 'config_json', 'run_lock',
+           'threshold_fields', 'train', 'BalancedBucketSampler', 'Unset', 'config_from_args', 'cli_train']
 
 # %% ../nbs/03_train.ipynb #f510023a
 PRESETS = {  # name: how to load it and its defaults (lr, batch size, max_length)
@@ -82,6 +83,7 @@ class TrainConfig:
     resume: bool = False             # continue from the last checkpoint in OUT/checkpoints
     overwrite: bool = False          # replace an existing run directory (the old one goes only once the new one is complete)
     verbose: bool = False            # show everything: transformers' load report and every library warning
+    defend: bool = False             # normalise texts with the defence against look-alikes and invisible characters (`normalise_text(defend=True)`), in training and in every prediction of the run
     tfidf_c: list[float] = field(default_factory=lambda: [1.0, 4.0, 16.0]) # tfidf only: the logistic-regression C values tried, best on validation
 
 # %% ../nbs/03_train.ipynb #e93a2cad
@@ -210,13 +212,22 @@ def _check_split(ds, split:str, path:Path, subset:int|None):
         raise DetectError(f"{path}: the {split} split{how} has only one class ({len(ds) - n_bot} human, {n_bot} bot); "
                           "a detector needs tweets of both classes to train and to be validated")
 
-def load_splits(cfg:TrainConfig # uses data, max_train_samples, max_eval_samples, seed
+def defend_split(ds # a split from `load_tweepfake`
+                ):   # the same rows with `text` = `normalise_text(raw_text, defend=True)`, those left empty dropped
+    "A split's texts normalised with the defence (`TrainConfig.defend`)."
+    from datasets import Dataset
+    d = ds.to_dict(); d["text"] = [normalise_text(r, defend=True) for r in d["raw_text"]]
+    keep = [i for i, t in enumerate(d["text"]) if t]
+    return Dataset.from_dict({k: [v[i] for i in keep] for k, v in d.items()}, features=ds.features, split=ds.split)
+
+def load_splits(cfg:TrainConfig # uses data, max_train_samples, max_eval_samples, seed, defend
                ):               # (train, validation) `datasets.Dataset`s
     "The training and validation splits of `cfg.data`, subsampled as asked."
     data_dir = Path(cfg.data).expanduser() if cfg.data else default_data_dir()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # dropped empty rows are reported by `deepfake-detect data-report`
         dsd = load_tweepfake(data_dir, splits=["train", "validation"])
+    if cfg.defend: dsd = {s: defend_split(d) for s, d in dsd.items()}
     res = []
     for s, n in (("train", cfg.max_train_samples), ("validation", cfg.max_eval_samples)):
         if s not in dsd: raise DetectError(f"{data_dir}: no {s}.csv; training needs train.csv and validation.csv")
@@ -421,7 +432,7 @@ def _run_json(cfg, run_dir, source, kind, **extra):
     if Path(str(source)).expanduser().exists(): source = stored_path(source, run_dir)  # a folder, not a hub id
     if extra.get("best_checkpoint"): extra["best_checkpoint"] = stored_path(extra["best_checkpoint"], run_dir)
     return dict(kind=kind, preset=_preset(cfg.model)["preset"], model=source, labels=["human", "bot"],
-                max_length=cfg.max_length, created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), **extra)
+                max_length=cfg.max_length, defend=bool(cfg.defend), created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), **extra)
 
 # %% ../nbs/03_train.ipynb #627984af
 def _train_tfidf(cfg:TrainConfig, run_dir:Path, train_ds, val_ds) -> tuple: # (metrics, validation labels, validation p_bot)

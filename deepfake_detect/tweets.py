@@ -6,14 +6,14 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/tweets.html.md"""
 
 # %% ../nbs/00a_tweets.ipynb #cf10213d
 from __future__ import annotations
-import csv, html, io, re, warnings
+import csv, html, io, re, unicodedata, warnings
 from pathlib import Path
 import pandas as pd
 from .core import DetectError, atomic_write
 
 # %% auto #0
-__all__ = ['TWEET_COLUMNS', 'LABELS', 'SPLITS', 'TWEEPFAKE_GENERATORS', 'tweet_features', 'normalise_text', 'near_key',
-           'write_tweets', 'load_extra', 'load_built']
+__all__ = ['TWEET_COLUMNS', 'LABELS', 'SPLITS', 'TWEEPFAKE_GENERATORS', 'HOMOGLYPHS', 'CONFUSABLES', 'tweet_features',
+           'normalise_text', 'defend_text', 'near_key', 'write_tweets', 'load_extra', 'load_built']
 
 # %% ../nbs/00a_tweets.ipynb #4a886192
 TWEET_COLUMNS = ["screen_name", "text", "account.type", "class_type"]  # a tweet CSV file's first four columns
@@ -39,10 +39,32 @@ def _unescape_one(m):
     cp = int(m[1], 16)
     return m[0] if cp > 0x10FFFF or 0xD800 <= cp <= 0xDFFF else chr(cp)
 
-def normalise_text(s:str # a raw TweepFake text
+def normalise_text(s:str,             # a raw TweepFake text
+                   defend:bool=False, # also apply `defend_text` (look-alikes, NFKC, format characters) after decoding
                   ) -> str: # the text with emoji escapes and HTML entities decoded, stripped
     "Decode literal `<U+XXXX>` emoji escapes and HTML entities, and strip surrounding whitespace."
-    return html.unescape(_ESCAPE.sub(_unescape_one, s)).strip()
+    s = html.unescape(_ESCAPE.sub(_unescape_one, s))
+    return (defend_text(s) if defend else s).strip()
+
+# %% ../nbs/00a_tweets.ipynb #6c6b0b72
+HOMOGLYPHS = {  # Latin letter: its look-alikes (Cyrillic first, then Greek)
+    "a": "\u0430", "c": "\u0441\u03f2", "d": "\u0501", "e": "\u0435", "h": "\u04bb", "i": "\u0456", "j": "\u0458",
+    "l": "\u04cf", "o": "\u043e\u03bf", "p": "\u0440\u03c1", "q": "\u051b", "s": "\u0455", "v": "\u03bd",
+    "w": "\u051d", "x": "\u0445", "y": "\u0443",
+    "A": "\u0410\u0391", "B": "\u0412\u0392", "C": "\u0421\u03f9", "E": "\u0415\u0395", "H": "\u041d\u0397",
+    "I": "\u0406\u0399", "J": "\u0408", "K": "\u041a\u039a", "M": "\u041c\u039c", "N": "\u039d",
+    "O": "\u041e\u039f", "P": "\u0420\u03a1", "S": "\u0405", "T": "\u0422\u03a4", "X": "\u0425\u03a7",
+    "Y": "\u04ae\u03a5", "Z": "\u0396"}
+CONFUSABLES = {**{alt: latin for latin, alts in HOMOGLYPHS.items() for alt in alts},   # look-alike: Latin skeleton
+               "\u0261": "g", "\u0131": "i", "\u03b9": "i", "\u0475": "v", "\u03ba": "k", "\u0455": "s", "\u0501": "d"}
+_SKELETON = str.maketrans(CONFUSABLES)
+
+# %% ../nbs/00a_tweets.ipynb #3827db70
+def defend_text(s:str # a text, perhaps perturbed
+               ) -> str: # NFKC, without format characters, look-alikes mapped to Latin letters
+    "Undo invisible character tricks: NFKC, format (Cf) characters removed, Cyrillic/Greek look-alikes mapped to Latin."
+    s = unicodedata.normalize("NFKC", s.translate(_SKELETON))   # map first too: NFKC turns some look-alikes (ϲ) into others
+    return "".join(c for c in s if unicodedata.category(c) != "Cf").translate(_SKELETON)
 
 # %% ../nbs/00a_tweets.ipynb #1975454a
 _URL = re.compile(r"https?://\S+|www\.\S+")
