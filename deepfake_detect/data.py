@@ -287,7 +287,7 @@ def _fetch(url, target, want, timeout):
     "Stream `url` into `target` atomically, hashing on the way; refuse it unless its sha256 is `want`."
     chunks, size = _open_source(url, timeout)
     h = hashlib.sha256()
-    with atomic_write(target, "wb") as f, tqdm(total=size, unit="B", unit_scale=True, desc=target.name, leave=False) as bar:
+    with atomic_write(target, "wb") as f, tqdm(total=size, unit="B", unit_scale=True, desc=target.name, leave=False, disable=None) as bar:
         for b in chunks:
             f.write(b); h.update(b); bar.update(len(b))
         if h.hexdigest() != want:

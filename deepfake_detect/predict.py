@@ -350,7 +350,7 @@ def predict_proba(self:Detector,
     ids = self._tokenize(texts)
     order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))   # longest first: memory errors show at once
     out, bs = np.empty(len(texts), dtype=np.float64), self.batch_size
-    for s in tqdm(range(0, len(order), bs), desc="predict", unit="batch", disable=not progress):
+    for s in tqdm(range(0, len(order), bs), desc="predict", unit="batch", disable=None if progress else True):   # bars only on a terminal
         idx = order[s:s+bs]
         rows, mask = _pad(ids, idx, self.tokenizer.pad_token_id, self.tokenizer.padding_side == "left")
         out[idx] = self._p_bot(rows, mask)
