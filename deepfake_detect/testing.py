@@ -6,14 +6,16 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/testing.html.md"""
 
 # %% ../nbs/11_testing.ipynb #3ab33032
 from __future__ import annotations
-import contextlib, io, json, os
+import contextlib, io, json, os, re, warnings
 from datetime import datetime, timezone
 from pathlib import Path
 from .core import DetectError, atomic_write, repo_root
 from .cli import main
+import pandas as pd
+from fastcore.test import test_eq
 
 # %% auto #0
-__all__ = ['shared_path', 'skip_note', 'run_cli', 'make_tiny_run', 'find_real_run']
+__all__ = ['shared_path', 'skip_note', 'run_cli', 'make_tiny_run', 'find_real_run', 'input_matrix']
 
 # %% ../nbs/11_testing.ipynb #90575dc3
 def shared_path(*parts:str # path inside `shared/`, e.g. "data", "tweepfake"
@@ -94,3 +96,24 @@ def find_real_run(names=("minilm", "tfidf") # run folders to look for in `runs/`
     for n in names:
         if root is not None and (root.parent/"runs"/n/"run.json").exists(): return root.parent/"runs"/n
     return None
+
+# %% ../nbs/11_testing.ipynb #630336d2
+def input_matrix(read,          # path -> number of rows read
+                 cases,         # (case, content: str | bytes | path -> path, expected: error text with {f} | rows)
+                 folder:Path,   # where the files are written
+                 suffix=".csv", # the files' suffix
+                ) -> pd.DataFrame: # case -> the first line of the message (or "ok: N rows")
+    "Check each bad-input case and tabulate what the reader said."
+    out = {}
+    for case, content, want in cases:
+        f = folder/(re.sub(r"\W+", "_", case).strip("_") + suffix)
+        if callable(content): f = content(f)
+        else: f.write_bytes(content if isinstance(content, bytes) else content.encode())
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore"); got = f"ok: {read(f)} rows"
+        except DetectError as e: got = str(e)
+        if isinstance(want, int): test_eq(got, f"ok: {want} rows")
+        else: assert want.format(f=f) in got, f"{case}: expected {want.format(f=f)!r} in {got!r}"
+        out[case] = got.replace(f"{folder}{os.sep}", "").splitlines()[0]
+    return pd.DataFrame({"first line of the message": out}).rename_axis("case")
