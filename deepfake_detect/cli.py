@@ -8,6 +8,7 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/cli.html.md"""
 from __future__ import annotations
 import argparse, collections.abc, dataclasses, importlib, inspect, os, sys, traceback, types, typing
 from .core import DetectError
+from .hub import quiet_libraries
 
 # %% auto #0
 __all__ = ['COMMANDS', 'Param', 'type_kwargs', 'arg_help', 'params', 'add_options', 'call_with', 'build_parser', 'command_parser',
@@ -26,6 +27,7 @@ COMMANDS = {  # name: (module, one-line help)
     "build-dataset": ("dataset", "Merge TweepFake with extra data: de-duplicated, balanced, disjoint splits."),
     "zero-shot":   ("zeroshot", "Detect without training, from a causal LM's likelihood scores."),
     "export":      ("export", "Write an ONNX copy of a run (optionally int8-quantised) for faster CPU prediction."),
+    "ensemble":    ("ensemble", "Combine trained runs (and text features) into one detector, cross-fitted on validation."),
     "attack":      ("attack", "Score a run on perturbed tweets (homoglyphs, zero-width, typos, ...), with and without the defence."),
 }
 
@@ -144,10 +146,11 @@ def _fill(p:argparse.ArgumentParser, cmd:str):
 
 def build_parser(only:str|None=None # also add the options of this command (imports its module)
                 ) -> argparse.ArgumentParser:
-    "The `deepfake-detect` argument parser: `--debug` and the commands."
+    "The `deepfake-detect` argument parser: `--debug`, `--verbose` and the commands."
     p = argparse.ArgumentParser(prog="deepfake-detect",
         description="Tell tweets written by people from tweets written by machines.")
     p.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    p.add_argument("--verbose", action="store_true", help="show every library warning and progress bar")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for name, (mod, help) in COMMANDS.items():
         sp = sub.add_parser(name, help=help, description=help)
@@ -177,7 +180,8 @@ def main(argv:list[str]|None=None # arguments (default: `sys.argv[1:]`)
             build_parser().print_help()
             return 0
         parser, run = command_parser(top.command)
-        return int(run(_parse(parser, argv[i+1:])) or 0)
+        ns = _parse(parser, argv[i+1:])
+        with quiet_libraries(verbose=top.verbose or bool(getattr(ns, "verbose", False))): return int(run(ns) or 0)
     except SystemExit as e:  # argparse: --help or a usage error
         return 0 if e.code is None else e.code if isinstance(e.code, int) else 1
     except BrokenPipeError:  # e.g. `deepfake-detect data-report | head`

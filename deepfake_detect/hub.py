@@ -6,7 +6,7 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/hub.html.md"""
 
 # %% ../nbs/02a_hub.ipynb #29ca6646
 from __future__ import annotations
-import importlib.metadata, importlib.util, json, logging, os, shutil, socket, sys, tempfile, warnings, zipfile
+import contextlib, importlib.metadata, importlib.util, json, logging, os, shutil, socket, sys, tempfile, warnings, zipfile
 from pathlib import Path
 from urllib.parse import urlparse
 from .core import DetectError, cache_dir, get_device, sha256_file
@@ -14,7 +14,8 @@ from .core import DetectError, cache_dir, get_device, sha256_file
 # %% auto #0
 __all__ = ['SMOLLM2_GGUF', 'MPNET_PACKAGES', 'MPNET_HUB_ID', 'MPNET_SHA256', 'smollm2_gguf', 'dequantized_copy', 'model_type_of',
            'is_openelm', 'register_openelm', 'prepare_tokenizer', 'hub_reachable', 'hub_error', 'from_hub',
-           'load_classifier', 'minilm_dir', 'mpnet_parts', 'assemble_split_zip', 'mpnet_dir', 'load_causal_lm']
+           'load_classifier', 'minilm_dir', 'mpnet_parts', 'assemble_split_zip', 'mpnet_dir', 'load_causal_lm',
+           'bars_on', 'quiet_libraries']
 
 # %% ../nbs/02a_hub.ipynb #6babc089
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -261,3 +262,35 @@ def load_causal_lm(source=None,          # None (SmolLM2-135M-Instruct GGUF), a 
     model = model.to(dev).eval()
     if str(dev).startswith("cpu") and model.dtype != torch.float32: model = model.float()   # half precision is slow on CPU
     return model, prepare_tokenizer(tok, padding_side), name
+
+# %% ../nbs/02a_hub.ipynb #6d47ec25
+def bars_on() -> bool:
+    "Whether progress bars can be drawn: stderr is a terminal."
+    try: return sys.stderr.isatty()
+    except (AttributeError, ValueError): return False
+
+_NOISE = [r".*'pin_memory' argument is set as true but no accelerator is found"]  # UserWarnings nobody can act on
+
+@contextlib.contextmanager
+def quiet_libraries(verbose:bool=False, # show every warning
+                    bars:bool|None=None, # library progress bars (default: only when stderr is a terminal)
+                   ):
+    "Within the block: library progress bars only on a terminal; only warnings a user can act on unless `verbose`."
+    import datasets
+    from transformers.utils import logging as tlog
+    bars = bars_on() if bars is None else bars
+    was = datasets.is_progress_bar_enabled(), tlog.is_progress_bar_enabled()
+    try:
+        if not bars:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")   # datasets warns when an environment variable keeps its bars on
+                datasets.disable_progress_bars(); tlog.disable_progress_bar()
+        with warnings.catch_warnings():
+            if not verbose:
+                for c in (FutureWarning, DeprecationWarning, PendingDeprecationWarning):
+                    warnings.filterwarnings("ignore", category=c)
+                for m in _NOISE: warnings.filterwarnings("ignore", message=m)
+            yield
+    finally:
+        if was[0]: datasets.enable_progress_bars()
+        if was[1]: tlog.enable_progress_bar()

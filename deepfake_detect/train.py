@@ -13,7 +13,8 @@ from typing import Literal
 import numpy as np
 from .core import DetectError, atomic_write, sha256_file, set_seed, get_device, library_versions
 from .hub import (dequantized_copy, from_hub, is_openelm, load_classifier, minilm_dir, mpnet_dir,
-                                  prepare_tokenizer, register_openelm, smollm2_gguf)
+                                  prepare_tokenizer, register_openelm, smollm2_gguf,
+                                  bars_on, quiet_libraries)
 from .metrics import check_fpr, choose_threshold, score_predictions
 from .tweets import normalise_text
 from .data import default_data_dir, load_tweepfake
@@ -21,8 +22,8 @@ from .data import default_data_dir, load_tweepfake
 # %% auto #0
 __all__ = ['PRESETS', 'OFFLINE_PRESETS', 'DEFAULTS', 'ID2LABEL', 'LABEL2ID', 'offline_note', 'TrainConfig', 'resolve',
            'load_model_and_tokenizer', 'defend_split', 'load_splits', 'tokenize_split', 'p_bot_from_logits', 'score',
-           'compute_metrics', 'log_line', 'quiet_libraries', 'stored_path', 'run_path', 'config_json', 'run_lock',
-           'threshold_fields', 'train', 'BalancedBucketSampler', 'Unset', 'config_from_args', 'cli_train']
+           'compute_metrics', 'log_line', 'stored_path', 'run_path', 'config_json', 'run_lock', 'threshold_fields',
+           'train', 'BalancedBucketSampler', 'Unset', 'config_from_args', 'cli_train']
 
 # %% ../nbs/03_train.ipynb #f510023a
 PRESETS = {  # name: how to load it and its defaults (lr, batch size, max_length)
@@ -330,11 +331,6 @@ def _say(*msg):
     "One line of progress on stderr (main process only)."
     if int(os.environ.get("RANK", "0")) == 0: print(*msg, file=sys.stderr, flush=True)
 
-def _bars() -> bool:
-    "Whether progress bars can be drawn: stderr is a terminal."
-    try: return sys.stderr.isatty()
-    except (AttributeError, ValueError): return False
-
 def _log_callbacks(): # (LogLines, BarLines) classes
     from transformers import ProgressCallback, TrainerCallback
     class LogLines(TrainerCallback):
@@ -347,33 +343,6 @@ def _log_callbacks(): # (LogLines, BarLines) classes
             if state.is_world_process_zero and self.training_bar is not None and logs:
                 self.training_bar.write(log_line(logs, state.global_step, state.max_steps), file=sys.stderr)
     return LogLines, BarLines
-
-# %% ../nbs/03_train.ipynb #570f24e3
-_NOISE = [r".*'pin_memory' argument is set as true but no accelerator is found"]  # UserWarnings nobody can act on
-
-@contextlib.contextmanager
-def quiet_libraries(verbose:bool=False, # show every warning
-                    bars:bool|None=None, # library progress bars (default: only when stderr is a terminal)
-                   ):
-    "Within the block: library progress bars only on a terminal; only warnings a user can act on unless `verbose`."
-    import datasets
-    from transformers.utils import logging as tlog
-    bars = _bars() if bars is None else bars
-    was = datasets.is_progress_bar_enabled(), tlog.is_progress_bar_enabled()
-    try:
-        if not bars:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")   # datasets warns when an environment variable keeps its bars on
-                datasets.disable_progress_bars(); tlog.disable_progress_bar()
-        with warnings.catch_warnings():
-            if not verbose:
-                for c in (FutureWarning, DeprecationWarning, PendingDeprecationWarning):
-                    warnings.filterwarnings("ignore", category=c)
-                for m in _NOISE: warnings.filterwarnings("ignore", message=m)
-            yield
-    finally:
-        if was[0]: datasets.enable_progress_bars()
-        if was[1]: tlog.enable_progress_bar()
 
 # %% ../nbs/03_train.ipynb #afbfdef2
 def _jdump(obj, path):
@@ -492,7 +461,7 @@ def _training_args(cfg:TrainConfig, run_dir:Path, device:str):
         load_best_model_at_end=ev != "no", metric_for_best_model="macro_f1" if ev != "no" else None,
         greater_is_better=True if ev != "no" else None,
         logging_steps=cfg.logging_steps, logging_first_step=True, logging_nan_inf_filter=False,
-        report_to="none", disable_tqdm=not _bars(), train_sampling_strategy="group_by_length" if cfg.batching == "grouped" else "random",
+        report_to="none", disable_tqdm=not bars_on(), train_sampling_strategy="group_by_length" if cfg.batching == "grouped" else "random",
         dataloader_num_workers=cfg.num_workers, remove_unused_columns=True, save_only_model=False,
         ddp_find_unused_parameters=False if multi else None)
 
