@@ -6,9 +6,10 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/experiments.html.md"""
 
 # %% ../nbs/09a_experiments.ipynb #224744a3
 from __future__ import annotations
+import json
 from pathlib import Path
 import pandas as pd
-from .core import DetectError
+from .core import DetectError, atomic_write
 from .tweets import LABELS, TWEEPFAKE_GENERATORS, write_tweets
 from .dataset import _FEATURE_COLS, _as_frames, build_dataset
 from .metrics import score_predictions
@@ -16,7 +17,7 @@ from .train import TrainConfig, train
 from .predict import Detector
 
 # %% auto #0
-__all__ = ['cross_generator_eval']
+__all__ = ['RESULT_COLUMNS', 'cross_generator_eval', 'summarise_run', 'write_results', 'results_table']
 
 # %% ../nbs/09a_experiments.ipynb #88b5faf4
 def _write_training_folder(dsd, dest, splits=("train", "validation")):
@@ -64,3 +65,44 @@ def cross_generator_eval(tweepfake,              # a TweepFake DatasetDict or fo
     for m in ("accuracy", "macro_f1", "roc_auc"):
         res["table"].loc[f"all: {m}"] = [res["A"]["n"], res["A"][m], res["B"][m]]
     return res
+
+# %% ../nbs/09a_experiments.ipynb #fd58c6f8
+RESULT_COLUMNS = ["detector", "split", "n", "accuracy", "macro_f1", "human", "gpt2", "rnn", "others",
+                  "TPR@1%FPR", "TPR@5%FPR", "threshold", "command"]
+
+def summarise_run(run_dir,                # a run directory scored by `evaluate` (or `run`, `ensemble`)
+                  command:str,            # the exact command(s) that made and scored it
+                  name:str|None=None,     # the detector's name in the table (default: the run's preset, else its folder name)
+                  split:str="validation", # which evaluation to read
+                 ) -> dict:               # one row of the results table
+    "The figures of one scored run, with the command that made them."
+    run_dir = Path(run_dir)
+    f = run_dir/f"eval-{split}.json"
+    if not f.exists(): raise DetectError(f"{f} is missing: score the run first (`deepfake-detect evaluate {run_dir} --split {split}`)")
+    e, info = json.loads(f.read_text()), json.loads((run_dir/"run.json").read_text())
+    gen, tpr = e.get("per_generator") or {}, e.get("tpr_at_fpr") or {}
+    return {"detector": name or info.get("preset") or run_dir.name, "split": split, "n": e["n"],
+            "accuracy": e["accuracy"], "macro_f1": e["macro_f1"],
+            **{g: (gen.get(g) or {}).get("accuracy") for g in ("human", "gpt2", "rnn", "others")},
+            "TPR@1%FPR": tpr.get("0.01"), "TPR@5%FPR": tpr.get("0.05"), "threshold": e.get("threshold"),
+            "command": command}
+
+# %% ../nbs/09a_experiments.ipynb #b53b760d
+def write_results(rows:list[dict], # from `summarise_run`
+                  path,            # the JSON file to (re)write
+                 ) -> Path:
+    "Store result rows as JSON, atomically."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(path) as fh: json.dump(rows, fh, indent=1)
+    return path
+
+def results_table(results,             # rows from `summarise_run`, or the JSON file `write_results` wrote
+                  digits:int=3,        # decimals shown
+                  commands:bool=False, # keep the command column
+                 ) -> pd.DataFrame:    # one row per detector, best accuracy first
+    "The results table, as the README shows it."
+    rows = json.loads(Path(results).read_text()) if isinstance(results, (str, Path)) else list(results)
+    if not rows: raise DetectError("no results to show")
+    df = pd.DataFrame(rows, columns=RESULT_COLUMNS).sort_values("accuracy", ascending=False, kind="stable")
+    if not commands: df = df.drop(columns="command")
+    return df.set_index("detector").round(digits)
