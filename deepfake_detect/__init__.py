@@ -13,6 +13,8 @@ from .metrics import score_predictions
 from .train import TrainConfig, train
 from .evaluate import evaluate
 from .predict import Detector
+from .ensemble import ensemble
+from .bulk import predict_file
 from .analysis import by_generator, by_length, confident_mistakes, load_predictions
 from .generate import generate_tweets
 from .archive import import_archive
@@ -30,5 +32,5 @@ def __getattr__(name):
 
 __all__ = ["run", "DetectError", "load_tweepfake", "download_tweepfake", "make_fixture", "data_report", "load_extra",
            "load_built", "normalise_text", "write_tweets", "score_predictions", "TrainConfig", "train", "evaluate",
-           "Detector", "load_predictions", "confident_mistakes", "by_generator", "by_length", "generate_tweets",
+           "Detector", "ensemble", "predict_file", "load_predictions", "confident_mistakes", "by_generator", "by_length", "generate_tweets",
            "import_archive", "build_dataset", "ZeroShotScorer"]

@@ -21,7 +21,7 @@ COMMANDS = {  # name: (module, one-line help)
     "data-report": ("data",  "Print counts, lengths and duplicates of a TweepFake folder."),
     "train":       ("train", "Fine-tune a detector (OpenELM, MiniLM, SmolLM2, any checkpoint, or TF-IDF)."),
     "evaluate":    ("evaluate", "Score a trained run on a split: metrics per class and generator, calibration."),
-    "predict":     ("predict", "Classify tweets given as arguments or in a CSV file."),
+    "predict":     ("bulk",  "Classify tweets given as arguments or in a CSV, JSONL or Parquet file (streamed; several workers under torchrun)."),
     "generate":    ("generate", "Write machine tweets with a causal LM that is not the classifier."),
     "import-archive": ("archive", "Turn an X/Twitter account archive or CSV export into human rows."),
     "build-dataset": ("dataset", "Merge TweepFake with extra data: de-duplicated, balanced, disjoint splits."),

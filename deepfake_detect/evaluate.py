@@ -19,7 +19,7 @@ from .predict import Detector, check_positive, check_threshold, read_run
 
 # %% auto #0
 __all__ = ['PUBLISHED', 'PUBLISHED_ROBERTA', 'plot_confusion', 'plot_reliability', 'plot_per_generator', 'plot_pr_curve',
-           'compare_published', 'describe_threshold', 'format_report', 'evaluate', 'cli_evaluate']
+           'compare_published', 'describe_threshold', 'format_report', 'split_file', 'evaluate', 'cli_evaluate']
 
 # %% ../nbs/04_evaluate.ipynb #d2ea7165
 PUBLISHED = {  # TweepFake test-split accuracy, from the authors' published notebooks (Fagni et al. 2021)
@@ -140,6 +140,7 @@ def format_report(scores:dict,          # from `score_predictions` (or an eval-<
     auc = "n/a" if scores["roc_auc"] is None else f"{scores['roc_auc']:.4f}"
     out = [f"{split}: n={scores['n']}  accuracy={scores['accuracy']:.4f}  macro_f1={scores['macro_f1']:.4f}  "
            f"roc_auc={auc}  ece={scores['ece']:.4f}", describe_threshold(dict(scores, split=split))]
+    if scores.get("note"): out.insert(1, f"Predictions: {scores['note']}.")
     ops = [f"TPR at {100 * float(k):g}% FPR: {o['tpr']:.4f} (threshold {o['threshold']:.4g}, FPR {o['fpr']:.2%})"
            for k, o in (scores.get("operating_points") or {}).items() if o]
     if scores.get("average_precision") is not None: ops.append(f"average precision: {scores['average_precision']:.4f}")
@@ -155,7 +156,9 @@ def format_report(scores:dict,          # from `score_predictions` (or an eval-<
     return "\n".join(out)
 
 # %% ../nbs/04_evaluate.ipynb #d96fe151
-def _split_file(data_dir, split:str) -> Path:
+def split_file(data_dir,    # a folder of TweepFake-format splits
+               split:str,   # the split's name
+              ) -> Path:    # its CSV file
     "The CSV of `split` in `data_dir`, checked to exist and to carry labels."
     data_dir = Path(data_dir).expanduser()
     if not data_dir.is_dir(): raise DetectError(f"{data_dir}: no such folder; pass the folder holding {split}.csv (--data)")
@@ -179,6 +182,26 @@ def _run_threshold(info:dict, run_dir:Path) -> tuple:
                                           "to 1; re-train with --target-fpr, or give --threshold") from None
     return t, dict(source="run", target_fpr=f, split=info.get("threshold_split") or "validation")
 
+def _oof_predictions(run_dir:Path, info:dict, f:Path, texts:list) -> tuple|None:
+    "An ensemble's stored out-of-fold p_bot and a note saying so, when `f` is the file its combiner was fitted on; else None."
+    fit = info.get("fitted_on") or {}
+    sha = sha256_file(f)
+    if fit.get("sha256") != sha: return None
+    pf = run_dir/(fit.get("oof") or f"oof-{fit.get('split')}.csv")
+    again = f"make the ensemble again: `{info.get('command') or 'deepfake-detect ensemble ...'} --overwrite`"
+    why = (f"the ensemble's combiner was fitted on {f} (same sha256), so its honest figures there are the out-of-fold "
+           f"predictions, not the combiner's own")
+    if not pf.is_file(): raise DetectError(f"{pf} is missing: {why}; {again}")
+    try: df = pd.read_csv(pf, dtype={"text": str}, keep_default_na=False)
+    except (OSError, ValueError, pd.errors.ParserError) as e: raise DetectError(f"{pf} cannot be read ({e}): {why}; {again}") from None
+    p = pd.to_numeric(df["p_bot"], errors="coerce").to_numpy(dtype=float) if "p_bot" in df else None
+    if p is None or "text" not in df or df["text"].tolist() != list(texts) or not (np.isfinite(p).all() and 0 <= p.min() and p.max() <= 1):
+        raise DetectError(f"{pf} does not match {f} (other texts, or p_bot values that are not probabilities): {why}; {again}")
+    k = fit.get("folds")
+    note = (f"out-of-fold: the ensemble's combiner was fitted on this split file (sha256 {sha[:12]}…), so each tweet's p_bot "
+            f"comes from a combiner fitted on the other {k - 1} of {k} folds without it (cross-fitting; stored in {pf.name})")
+    return p, note
+
 def _save_fig(fig, path:Path):
     with atomic_write(path, "wb") as f: fig.savefig(f, format="png")
 
@@ -196,7 +219,7 @@ def evaluate(run_dir,                   # a run directory written by training
     run_dir = Path(run_dir)
     if threshold is not None: threshold = check_threshold(threshold)
     check_positive(batch_size)
-    f = _split_file(data_dir if data_dir is not None else default_data_dir(), split)
+    f = split_file(data_dir if data_dir is not None else default_data_dir(), split)
     info = read_run(run_dir)                      # an incomplete run fails here, before the data is read
     if info["bare"]: raise DetectError(f"{run_dir} is a bare model folder, not a run directory (no run.json); "
                                        "evaluate writes into a run directory: train one with `deepfake-detect train`")
@@ -206,10 +229,14 @@ def evaluate(run_dir,                   # a run directory written by training
     else: threshold, policy = 0.5, dict(source="default")
     ds = load_tweepfake(f.parent, splits=[split])[split]
     if len(ds) == 0: raise DetectError(f"{f} has no rows to evaluate")
-    det = Detector.from_pretrained(run_dir, device=device, batch_size=batch_size)
-    p = det.predict_proba(ds["text"], progress=progress, normalise=False)   # `text` is normalised already
+    oof = _oof_predictions(run_dir, info, f, ds["text"]) if info.get("kind") == "ensemble" else None
+    if oof is not None: p, note = oof                                      # an ensemble on the split it was fitted on
+    else:
+        det = Detector.from_pretrained(run_dir, device=device, batch_size=batch_size)
+        p = det.predict_proba(ds["text"], progress=progress, normalise=False)   # `text` is normalised already
     scores = score_predictions(ds["label"], p, ds["generator"], threshold=threshold)
     res = dict(split=split, **scores, threshold_policy=policy,
+               **(dict(predictions="out-of-fold", note=note) if oof is not None else {}),
                run=dict(dir=str(run_dir), kind=info.get("kind"), preset=info.get("preset"), model=info.get("model")),
                data=dict(file=str(f), sha256=sha256_file(f), rows=len(ds)),
                created=datetime.now(timezone.utc).isoformat(timespec="seconds"))
@@ -228,7 +255,7 @@ def evaluate(run_dir,                   # a run directory written by training
     return res
 
 # %% ../nbs/04_evaluate.ipynb #0710edf4
-def cli_evaluate(run:Path,                 # run directory written by `deepfake-detect train`
+def cli_evaluate(run:Path,                 # run directory written by `deepfake-detect train` (or `ensemble`)
                  data:Path|None=None,      # folder with the TweepFake CSVs (default: the download cache)
                  split:Literal["train", "validation", "test"]="validation", # split to score
                  threshold:float|None=None, # label `bot` when p_bot >= this (default: the run's, chosen with --target-fpr; else 0.5)

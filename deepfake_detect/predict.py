@@ -6,19 +6,20 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/predict.html.md"""
 
 # %% ../nbs/06_predict.ipynb #7febe11b
 from __future__ import annotations
-import contextlib, csv, glob, hashlib, io, json, numbers, signal, sys, threading, warnings
+import hashlib, json, numbers, os, warnings
 from typing import Literal
 from pathlib import Path
 import numpy as np
 from fastcore.basics import patch
-from .core import DetectError, atomic_write, get_device
+from .core import DetectError, get_device, sha256_file
 from .hub import is_openelm, prepare_tokenizer, register_openelm
-from .tweets import defend_text, normalise_text
+from .tweets import LABELS, defend_text, normalise_text
+from .features import FEATURES, Combiner, combiner_inputs, member_column
 
 # %% auto #0
 __all__ = ['BACKENDS', 'ONNX_FILES', 'check_texts', 'check_threshold', 'check_positive', 'read_run', 'TruncationWarning',
            'Detector', 'weight_files', 'file_sha256', 'weights_record', 'onnx_export', 'StaleExportWarning',
-           'read_table', 'write_table', 'cli_predict']
+           'member_record', 'EnsembleModel']
 
 # %% ../nbs/06_predict.ipynb #84b2c386
 def check_texts(texts,       # the texts to classify (a list, tuple, Series, ... of str)
@@ -134,8 +135,10 @@ def read_run(path, # a run directory (with run.json) or a bare Hugging Face mode
     elif kind == "transformers":
         if not md.is_dir(): raise DetectError(f"run directory {path} is incomplete: the model/ folder is missing")
         _check_hf_dir(md, f"run directory {path}", path)
+    elif kind == "ensemble":
+        return {**run, **_read_ensemble(path, run), "model_dir": path, "bare": False}
     else:
-        raise DetectError(f"{rj}: unknown kind {kind!r}; expected 'transformers' or 'tfidf'")
+        raise DetectError(f"{rj}: unknown kind {kind!r}; expected 'transformers', 'tfidf' or 'ensemble'")
     return {**run, "model_dir": md, "bare": False}
 
 # %% ../nbs/06_predict.ipynb #86802d53
@@ -153,7 +156,7 @@ def _model_limit(config, tok, run_max):
 
 # %% ../nbs/06_predict.ipynb #850d18af
 class Detector:
-    "Classify texts as `human` or `bot` with a trained run (a transformers model or a TF-IDF pipeline)."
+    "Classify texts as `human` or `bot` with a trained run (a transformers model, a TF-IDF pipeline or an ensemble)."
     def __init__(self, kind:str, model, tokenizer=None, labels=("human", "bot"), max_length:int|None=None,
                  device:str="cpu", batch_size:int=64, source=None,
                  backend:str|None=None,   # "torch", "onnx" or "onnx-int8" (`model` is then an onnxruntime session)
@@ -171,6 +174,9 @@ class Detector:
             self._col = classes.index(self.bot_index)
 
     def __repr__(self):
+        if self.kind == "ensemble":
+            return (f"Detector(kind='ensemble', members={list(self.model.members)}, inputs={len(self.model.combiner.columns)}, "
+                    f"source={str(self.source)!r}, threshold={self.threshold}" + (", defend=True)" if self.defend else ")"))
         return (f"Detector(kind={self.kind!r}, backend={self.backend!r}, source={str(self.source)!r}, "
                 f"device={self.device!r}, batch_size={self.batch_size}, max_length={self.max_length}, "
                 f"threshold={self.threshold}" + (", defend=True)" if self.defend else ")"))
@@ -277,6 +283,10 @@ def from_pretrained(cls:Detector, path,          # run directory, or a bare Hugg
     except DetectError: raise _damaged(Path(path)/"run.json", f"threshold {threshold!r} is not a probability", Path(path)) from None
     defend = info.get("defend", False)   # absent in runs trained before the defence: off
     if not isinstance(defend, bool): raise _damaged(Path(path)/"run.json", f"defend {defend!r} is not true or false", Path(path))
+    if backend not in BACKENDS: raise DetectError(f"backend {backend!r} is not one of {', '.join(BACKENDS)} (--backend)")
+    if info["kind"] == "ensemble":
+        return _load_ensemble(cls, Path(path), info, labels=labels, threshold=threshold, defend=defend, device=device,
+                              batch_size=batch_size, max_length=max_length, backend=backend)
     if info["kind"] == "tfidf":
         if backend not in ("auto", "torch"): raise DetectError(f"--backend {backend} is for transformers runs; {path} is a TF-IDF run")
         model = _load_tfidf(info["model_dir"]/"tfidf.joblib", Path(path))
@@ -342,6 +352,7 @@ def predict_proba(self:Detector,
     "The probability that a machine wrote each text."
     texts = check_texts(texts)
     if not texts: return np.zeros(0)
+    if self.kind == "ensemble": return self.model.predict_proba(texts, progress=progress, normalise=normalise, defend=self.defend)
     if normalise:
         texts = check_texts([normalise_text(t, defend=self.defend) for t in texts], where=lambda i: f"texts[{i}] (after decoding entities)")
     elif self.defend: texts = check_texts([defend_text(t) for t in texts], where=lambda i: f"texts[{i}] (after the defence)")
@@ -395,125 +406,109 @@ def __call__(self:Detector,
     "Classify `texts` the way a transformers `pipeline` does: a list of dicts with `label` and `score`."
     return self.predict(texts, threshold=threshold, progress=progress, normalise=normalise)
 
-# %% ../nbs/06_predict.ipynb #c676a62d
-def _decode(path:Path) -> str:
-    "The text of `path`; `DetectError` naming the line of the first byte that is not UTF-8."
-    data = path.read_bytes()
-    try: text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = data[:e.start].count(b"\n") + 1
-        raise DetectError(f"{path} line {line} is not UTF-8 text (byte {data[e.start]:#04x}); save the file as "
-                          "UTF-8 (e.g. `iconv -f latin1 -t utf-8 in.csv > in-utf8.csv`)") from None
-    return text.removeprefix("\ufeff")
+# %% ../nbs/06_predict.ipynb #e8deb37b
+def member_record(member,    # a member's run directory
+                  out,       # the ensemble's run directory
+                  name:str,  # the member's name in the ensemble (its combiner column is `p_bot:<name>`)
+                 ) -> dict:  # as the ensemble's run.json stores it
+    "How an ensemble's run.json records a member: name, paths (relative to the ensemble, and absolute) and identity."
+    member, out = (Path(os.path.abspath(Path(p).expanduser())) for p in (member, out))
+    info = _read_json(member/"run.json", member)
+    try: rel = Path(os.path.relpath(member, out)).as_posix()
+    except ValueError: rel = str(member)                     # another drive (Windows): only the absolute path
+    return dict(name=name, path=rel, abs_path=str(member), run_sha256=sha256_file(member/"run.json"),
+                kind=info.get("kind"), preset=info.get("preset"), created=info.get("created"))
 
-def _sniff_sep(text:str) -> str:
-    head = text.split("\n", 1)[0]
-    counts = {s: head.count(s) for s in (",", ";", "\t", "|")}
-    best = max(counts, key=counts.get)
-    return best if counts[best] else ","
+# %% ../nbs/06_predict.ipynb #fa92465d
+def _remake(path:Path, run:dict) -> str:
+    "What to do when an ensemble no longer fits its members."
+    cmd = run.get("command") or f"deepfake-detect ensemble MEMBER_RUN ... --out {path}"
+    return f"make the ensemble again: `{cmd} --overwrite`"
 
-# %% ../nbs/06_predict.ipynb #c80f024b
-def read_table(path,               # a CSV file with a header row, UTF-8
-               sep:str|None=None,  # its separator (default: guessed from the header: `,`, `;`, tab or `|`)
-              ) -> tuple:          # (DataFrame of str, the separator, the file line where each row starts)
-    "Read a CSV strictly: a row with more or fewer fields than the header is an error naming its line."
-    import pandas as pd
-    path = Path(path)
-    if not path.exists(): raise DetectError(f"{path} does not exist")
-    if path.is_dir(): raise DetectError(f"{path} is a directory; give a CSV file")
-    text = _decode(path)
-    sep = sep or _sniff_sep(text)
-    if len(sep) != 1: raise DetectError(f"separator {sep!r} must be one character (--sep)")
-    rd = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
-    rows, lines, prev = [], [], 0
-    try:
-        header = next(rd, None)
-        if not header: raise DetectError(f"{path} is empty: it needs a header row naming its columns")
-        if len(set(header)) < len(header): raise DetectError(f"{path} line 1: the header {sep.join(header)!r} repeats a column name")
-        prev = rd.line_num
-        for row in rd:
-            start, prev = prev + 1, rd.line_num           # a quoted field may span lines: the row starts after the last
-            row = row or [""] * len(header)                  # a blank line: empty fields (check_texts names it)
-            if len(row) != len(header):
-                raise DetectError(f"{path} line {start}: {len(row)} fields where the header {sep.join(header)!r} has "
-                                  f"{len(header)}; quote a text that holds the separator {sep!r} (\"hello{sep} world\") "
-                                  "or give the right --sep")
-            rows.append(row); lines.append(start)
-    except csv.Error as e:
-        raise DetectError(f"{path} line {prev + 1}: not valid CSV ({e}); check the double quotes (a quote inside a "
-                          "quoted text is written twice)") from None
-    if not rows: raise DetectError(f"{path} has a header ({sep.join(header)!r}) but no rows to classify")
-    return pd.DataFrame(rows, columns=header, dtype=str), sep, lines
+def _member_dir(path:Path, m:dict, run:dict) -> Path:
+    "The folder of member record `m`: its path relative to the ensemble, else its absolute path."
+    cands = [Path(os.path.normpath(path/m["path"]))] if m.get("path") else []
+    if m.get("abs_path"): cands.append(Path(m["abs_path"]))
+    for c in cands:
+        if c.exists(): return c
+    where = " nor ".join(dict.fromkeys(map(str, cands)))
+    raise DetectError(f"ensemble {path}: member {m['name']!r} is missing (neither {where} exists); put that run directory "
+                      f"back, or {_remake(path, run)}")
 
-# %% ../nbs/06_predict.ipynb #aa5e2598
-@contextlib.contextmanager
-def _exit_on_sigterm():
-    "Inside the block, SIGTERM raises `SystemExit(143)`, so `atomic_write` removes its temporary file."
-    if threading.current_thread() is not threading.main_thread(): yield; return
-    def stop(signum, frame):
-        print("deepfake-detect: terminated; the partial output was removed", file=sys.stderr)
-        raise SystemExit(128 + signum)
-    old = signal.signal(signal.SIGTERM, stop)
-    try: yield
-    finally: signal.signal(signal.SIGTERM, old)
+def _read_ensemble(path:Path, run:dict) -> dict:
+    "The members' folders and kinds and the combiner of the ensemble at `path`, each member checked to be there and unchanged."
+    rj, ms = path/"run.json", run.get("members")
+    if not (isinstance(ms, list) and ms and all(isinstance(m, dict) and isinstance(m.get("name"), str) and isinstance(m.get("run_sha256"), str)
+                                                and (m.get("path") or m.get("abs_path")) for m in ms)):
+        raise _damaged(rj, f"members {ms!r:.80} is not a list of member records (name, path, run_sha256)", path)
+    names = [m["name"] for m in ms]
+    if len(set(names)) < len(names): raise _damaged(rj, f"members share a name ({names})", path)
+    labels = set(run.get("labels") or LABELS)
+    dirs, kinds = [], []
+    for m in ms:
+        d = _member_dir(path, m, run)
+        if (d/"run.json").is_file() and _read_json(d/"run.json", d).get("kind") == "ensemble":   # before reading it: no loops
+            raise _damaged(rj, f"member {m['name']!r} ({d}) is an ensemble, not a trained run", path)
+        try: info = read_run(d)
+        except DetectError as e: raise DetectError(f"ensemble {path}: member {m['name']!r}: {e}") from None
+        if info["bare"]: raise _damaged(rj, f"member {m['name']!r} ({d}) is a bare model folder, not a trained run", path)
+        if sha256_file(d/"run.json") != m["run_sha256"]:
+            raise DetectError(f"ensemble {path}: member {m['name']!r} ({d}) has changed since the ensemble was made (its run.json "
+                              f"differs: re-trained or edited), so the combiner no longer fits it; restore that run, or {_remake(path, run)}")
+        if set(info.get("labels") or LABELS) != labels:
+            raise DetectError(f"ensemble {path}: member {m['name']!r} ({d}) has the labels {info.get('labels')}, the ensemble {sorted(labels)}")
+        dirs.append(d); kinds.append(info["kind"])
+    cf = path/"combiner.json"
+    if not cf.exists(): raise DetectError(f"run directory {path} is incomplete: combiner.json is missing; {_remake(path, run)}")
+    try: comb = Combiner.from_dict(_read_json(cf, path))
+    except DetectError as e: raise DetectError(f"{cf} is damaged ({e}); {_remake(path, run)}") from None
+    zs = run.get("zero_shot")
+    if zs is not None and not (isinstance(zs, dict) and isinstance(zs.get("scores"), list)):
+        raise _damaged(rj, f"zero_shot {zs!r:.80} is neither null nor a record with the zero-shot `scores`", path)
+    want = ([member_column(n) for n in names], (list(FEATURES) if run.get("features") else []) + [f"zs:{s}" for s in (zs or {}).get("scores", [])])
+    if (comb.prob_columns, comb.feature_columns) != want:
+        raise DetectError(f"{cf} does not fit {rj}: the combiner's inputs are {comb.columns}, the run's members and features "
+                          f"give {want[0] + want[1]}; {_remake(path, run)}")
+    return dict(member_dirs=dirs, member_kinds=kinds, combiner=comb)
 
-def _check_out(out:Path, file:Path|None, in_place:bool) -> Path:
-    "`out`, checked to be a file that may be written."
-    if out.is_dir(): raise DetectError(f"--out {out} is a directory; give a file name, e.g. {out/'predictions.csv'}")
-    if file is not None and out.resolve() == file.resolve() and not in_place:
-        raise DetectError(f"--out {out} is the input --file: that would overwrite it; pass --in-place to do so, "
-                          "or give another --out")
-    return out
+# %% ../nbs/06_predict.ipynb #91e49cb1
+class EnsembleModel:
+    "An ensemble's parts: its members' `Detector`s, its combiner, and which features it computes from the text."
+    def __init__(self,
+                 members:dict,      # member name -> its `Detector`
+                 combiner:Combiner, # the fitted combiner
+                 features:bool=True, # the stylometric features are inputs
+                 scorer=None,       # a `ZeroShotScorer` whose scores are inputs
+                 zero_shot_scores=None, # which of the scorer's scores
+                ):
+        self.members, self.combiner, self.features = dict(members), combiner, features
+        self.scorer, self.zero_shot_scores = scorer, zero_shot_scores
 
-def write_table(df,                 # the table to write
-                out:Path,           # the CSV file to (re)write
-                sep:str=",",        # its separator
-               ) -> Path:           # `out`
-    "Write `df` to `out` atomically, first removing temporaries of `out` a killed earlier write left."
-    out = Path(out)
-    for f in out.parent.glob(f".{glob.escape(out.name)}.*.tmp"): f.unlink(missing_ok=True)
-    with _exit_on_sigterm(), atomic_write(out, newline="") as fh: df.to_csv(fh, sep=sep, index=False)
-    return out
+    def inputs(self, texts:list[str], progress:bool=False, normalise:bool=True, defend:bool=False) -> "pd.DataFrame":
+        "The combiner's input table for `texts`: each member's p_bot, then the features."
+        ps = {n: d.predict_proba(texts, progress=progress, normalise=normalise) for n, d in self.members.items()}
+        if normalise: texts = [normalise_text(t, defend=defend) for t in texts]
+        elif defend: texts = [defend_text(t) for t in texts]
+        return combiner_inputs(ps, texts, features=self.features, scorer=self.scorer,
+                               zero_shot_scores=self.zero_shot_scores, progress=progress)
 
-# %% ../nbs/06_predict.ipynb #1d334e58
-def cli_predict(run:Path,                  # run directory written by `deepfake-detect train` (or a Hugging Face model folder)
-                texts:list[str],           # tweets to classify (or give --file)
-                file:Path|None=None,       # CSV file of texts to classify (UTF-8, with a header row)
-                column:str="text",         # column of --file holding the texts
-                out:Path|None=None,        # CSV to write: the input plus `label` and `p_bot` columns (default: print)
-                sep:str|None=None,         # separator of --file (default: guessed from its header)
-                in_place:bool=False,       # allow --out to be the --file itself (overwrite the input)
-                batch_size:int|None=None,  # texts per forward pass (default: 64, 256 on a GPU)
-                device:str|None=None,      # cuda, cpu, ... (default: GPU if there is one)
-                max_length:int|None=None,  # truncate texts to this many tokens (default: the run's limit)
-                threshold:float|None=None, # label `bot` when p_bot >= this (default: the run's stored threshold, else 0.5)
-                backend:Literal["auto", "torch", "onnx", "onnx-int8"]="auto", # ONNX Runtime or PyTorch (auto: the run's fresh ONNX export if there is one)
-               ) -> int:
-    "Classify tweets given as arguments or in a CSV file."
-    if threshold is not None: check_threshold(threshold)
-    check_positive(batch_size); check_positive(max_length, "max length")
-    if bool(texts) == bool(file): raise DetectError("give either texts to classify or --file CSV, not both and not neither")
-    if out is not None and file is None: raise DetectError("--out needs --file")
-    if file is not None:
-        file = Path(file)
-        if out is not None: out = _check_out(Path(out), file, in_place)
-        df, sep, lines = read_table(file, sep)
-        if column not in df.columns:
-            raise DetectError(f"{file} has no column {column!r} (its columns: {', '.join(map(str, df.columns))}); "
-                              "name the text column with --column")
-        texts = check_texts(df[column].tolist(), where=lambda i: f"{file} line {lines[i]} (column {column!r})")
-    else: texts = check_texts(texts, where=lambda i: f"text {i+1} ({texts[i]!r:.30})")
-    det = Detector.from_pretrained(run, device=device, batch_size=batch_size, max_length=max_length, backend=backend)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", TruncationWarning)
-        res = det(texts, threshold=threshold, progress=len(texts) > 500)
-    for w in caught: print(f"warning: {w.message}", file=sys.stderr)
-    if file is None:
-        print(f"{'label':<6} {'p_bot':>6}  text")
-        for t, r in zip(texts, res): print(f"{r['label']:<6} {r['p_bot']:>6.3f}  {t}")
-        return 0
-    df["label"], df["p_bot"] = [r["label"] for r in res], [round(r["p_bot"], 6) for r in res]
-    if out is None: print(df[[column, "label", "p_bot"]].to_string(index=False)); return 0
-    write_table(df, out, sep)
-    nb = int((df["label"] == "bot").sum())
-    print(f"wrote {len(df)} rows to {out}: {nb} bot, {len(df) - nb} human")
+    def predict_proba(self, texts:list[str], progress:bool=False, normalise:bool=True, defend:bool=False) -> np.ndarray:
+        "The ensemble's probability of `bot` for each text."
+        return self.combiner.predict_proba(self.inputs(texts, progress=progress, normalise=normalise, defend=defend))
+
+def _load_ensemble(cls, path:Path, info:dict, labels, threshold, defend, device, batch_size, max_length, backend) -> Detector:
+    "The `Detector` of the ensemble run at `path` (read by `read_run`)."
+    members = {m["name"]: cls.from_pretrained(d, device=device, batch_size=batch_size, max_length=max_length,
+                                              backend=backend if k == "transformers" else "auto")
+               for m, d, k in zip(info["members"], info["member_dirs"], info["member_kinds"])}
+    zs, scorer = info.get("zero_shot"), None
+    if zs:
+        from deepfake_detect.zeroshot import ZeroShotScorer
+        src = zs.get("model")
+        if src is not None and not Path(src).is_absolute() and (path/src).exists(): src = str(path/src)
+        scorer = ZeroShotScorer(src, device=device, max_length=zs.get("max_length", 128))
+    model = EnsembleModel(members, info["combiner"], features=bool(info.get("features")), scorer=scorer,
+                          zero_shot_scores=(zs or {}).get("scores"))
+    dev = next((d.device for d in members.values() if d.kind != "tfidf"), "cpu")
+    return cls("ensemble", model, labels=labels, device=dev, batch_size=batch_size or 64, source=path,
+               backend="ensemble", threshold=threshold, defend=defend)

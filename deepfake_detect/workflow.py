@@ -17,6 +17,7 @@ from .data import BASE_URL_ENV, default_data_dir, download_tweepfake
 from .hub import hub_reachable
 from .train import TrainConfig, config_json, resolve, train
 from .evaluate import compare_published, describe_threshold, evaluate
+from .predict import read_run
 from .analysis import by_generator, by_length, confident_mistakes, load_predictions, plot_by_length
 
 # %% auto #0
@@ -146,6 +147,22 @@ def report_table(run_dir:Path # a run directory that `run` (or `evaluate`) has s
     split, e = next(iter(evals.items()))
     return compare_published(e, f"{name} (this run)", split)
 
+# %% ../nbs/09b_workflow.ipynb #487081c2
+def _members_section(run_dir:Path, info:dict) -> list[str]:
+    "The report's lines about an ensemble's members: who they are and what each alone gets right."
+    fit = info.get("fitted_on") or {}
+    md = ["## Members", "", f"The ensemble combines {len(info.get('members', []))} run(s)"
+          + (", with stylometric features" if info.get("features") else "") + (" and zero-shot scores" if info.get("zero_shot") else "")
+          + f"; its combiner was cross-fitted on {fit.get('split')} ({fit.get('folds')} folds).", "",
+          _md_table(pd.DataFrame([dict(member=m["name"], kind=m.get("kind"), preset=m.get("preset"), path=m.get("path"))
+                                  for m in info.get("members", [])])), ""]
+    wins = run_dir/f"members-{fit.get('split')}.csv"
+    if wins.exists():
+        md += [f"What each member gets right that the others miss ({fit.get('split')}, out of fold):", "",
+               _md_table(pd.read_csv(wins, index_col="generator"), index=True), ""]
+        if (run_dir/f"members-{fit.get('split')}.png").exists(): md += [f"![members](members-{fit.get('split')}.png)", ""]
+    return md
+
 # %% ../nbs/09b_workflow.ipynb #854144f0
 def write_report(run_dir:Path,     # the run directory (evaluated)
                  splits:list,      # the evaluated splits
@@ -158,15 +175,19 @@ def write_report(run_dir:Path,     # the run directory (evaluated)
     info, metrics = _load(run_dir/"run.json") or {}, _load(run_dir/"metrics.json") or {}
     evals = {s: _load(run_dir/f"eval-{s}.json") for s in splits}
     main = "test" if "test" in evals else "validation"
+    made = "made" if info.get("kind") == "ensemble" else "trained"
     md = [f"# Detector report: {info.get('preset') or run_dir.name}", "",
-          f"Model `{info.get('model')}` ({info.get('kind')}), trained {info.get('created')}; "
+          f"Model `{info.get('model')}` ({info.get('kind')}), {made} {info.get('created')}; "
           f"report written {dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds')}.", ""]
     if test_note: md += [f"**No test-split figures**: {test_note}. The figures below are on the validation split, "
                          "which also chose the model's settings, so they are slightly optimistic.", ""]
-    md += ["## Scores", "", _md_table(_scores_table(evals)), "", describe_threshold(evals[main]), "",
+    notes = [f"{s.capitalize()}: {e['note']}." for s, e in evals.items() if e.get("note")]
+    md += ["## Scores", "", _md_table(_scores_table(evals)), "", *notes, "" if notes else None, describe_threshold(evals[main]), "",
            f"## Against the published TweepFake results", "",
            "Published figures are on the test split (Fagni et al. 2021); accuracy per generator is the share of that "
            "generator's tweets classified correctly.", "", _md_table(report_table(run_dir), digits=3), ""]
+    md = [x for x in md if x is not None]
+    if info.get("kind") == "ensemble": md += _members_section(run_dir, info)
     for s in splits:
         df = load_predictions(run_dir, s)
         md += [f"## {s.capitalize()} split", "", "Accuracy per generator:", "",
@@ -195,6 +216,19 @@ def write_report(run_dir:Path,     # the run directory (evaluated)
     return out + [run_dir/"report.html"]
 
 # %% ../nbs/09b_workflow.ipynb #077c156d
+def _check_detector(detector, out, model, target_fpr, train_options) -> dict:
+    "`read_run` of `--detector RUN`, checked to be a run directory that is used as it is."
+    given = [n for n, v in [("--model", model != "auto"), ("--target-fpr", target_fpr is not None)] if v] + [f"{k}=" for k in train_options]
+    if given: raise DetectError(f"--detector evaluates an existing run as it is: {', '.join(given)} would need training; train "
+                                "(or make the ensemble) with them, or leave --detector out")
+    d = Path(detector).expanduser()
+    if out is not None and os.path.abspath(Path(out).expanduser()) != os.path.abspath(d):
+        raise DetectError(f"--detector {d} is evaluated and reported on in its own folder; leave --out out")
+    info = read_run(d)
+    if info["bare"]: raise DetectError(f"--detector {d} is a bare model folder, not a run directory (no run.json); train one with "
+                                       "`deepfake-detect train`, or use `deepfake-detect evaluate` on a run")
+    return info
+
 def _python_command(**kw) -> str:
     args = ", ".join(f"{k}={v!r}" for k, v in kw.items() if v not in (None, False, "auto"))
     return f"python -c 'import deepfake_detect; deepfake_detect.run({args})'"
@@ -205,23 +239,31 @@ def run(data:str|Path|None=None, # a TweepFake folder (default: the download cac
         force:bool=False,        # redo every step, even those whose outputs are up to date
         command:str|None=None,   # the command to record in the report (default: this call)
         target_fpr:float|None=None, # choose the threshold on validation for this false-positive rate (e.g. 0.01), stored in the run
+        detector:str|Path|None=None, # an existing run directory (trained, or an ensemble) to evaluate and report on instead of training
         **train_options,         # further `TrainConfig` fields (epochs, seed, max_train_samples, ...)
        ) -> Path:                # the run directory
     "The whole job: data, training, evaluation, error analysis and a report; finished steps are skipped."
     t0 = time.time()
-    command = command or _python_command(data=data, out=out, model=model, force=force, target_fpr=target_fpr, **train_options)
+    command = command or _python_command(data=data, out=out, model=model, force=force, target_fpr=target_fpr, detector=detector, **train_options)
+    if detector is not None: info = _check_detector(detector, out, model, target_fpr, train_options)
     _step(1, "data: " + (f"{data}" if data is not None else f"the download cache {default_data_dir()}"
                          + (f" (source: ${BASE_URL_ENV}={os.environ[BASE_URL_ENV]})" if os.environ.get(BASE_URL_ENV) else "")))
     data_dir, sha, test_note = get_data(data)
     print(f"      {', '.join(f'{s}.csv' for s in sha)} sha256-checked" + (f"; no test split: {test_note}" if test_note else ""))
-    chosen, why = choose_model(model)
-    run_dir = Path(out).expanduser() if out is not None else Path("runs")/Path(chosen).name
-    cfg = resolve(TrainConfig(model=chosen, data=str(data_dir), out=str(run_dir), target_fpr=target_fpr, **train_options))
-    inputs = train_inputs(sha, cfg)
+    if detector is not None:
+        run_dir = Path(detector).expanduser()
+        chosen = info.get("preset") or run_dir.name
+        _step(2, f"train: skipped, using the existing run {run_dir} ({info.get('kind')}, {info.get('model')}) (--detector)")
+    else:
+        chosen, why = choose_model(model)
+        run_dir = Path(out).expanduser() if out is not None else Path("runs")/Path(chosen).name
+        cfg = resolve(TrainConfig(model=chosen, data=str(data_dir), out=str(run_dir), target_fpr=target_fpr, **train_options))
+        inputs = train_inputs(sha, cfg)
+        _step(2, f"train: {chosen} ({why}) -> {run_dir}")
+        if chosen == CPU_MODEL and model == "auto": print(f"      {BETTER_HINT}")
     lock = Lock(run_dir)
-    _step(2, f"train: {chosen} ({why}) -> {run_dir}")
-    if chosen == CPU_MODEL and model == "auto": print(f"      {BETTER_HINT}")
-    if not force and stored_train_inputs(run_dir) == inputs: print("      up to date (same data, config and version): skipped")
+    if detector is not None: pass
+    elif not force and stored_train_inputs(run_dir) == inputs: print("      up to date (same data, config and version): skipped")
     else:
         ckpts = any((run_dir/"checkpoints").glob("checkpoint-*"))
         resume = (not force and ckpts and not (run_dir/"run.json").exists()
@@ -242,7 +284,7 @@ def run(data:str|Path|None=None, # a TweepFake folder (default: the download cac
             print(f"      {s}: up to date, skipped"); continue
         e = evaluate(run_dir, data_dir, split=s, progress=sys.stdout.isatty())
         bl = by_length(load_predictions(run_dir, s))
-        fig = plot_by_length(bl, f"{cfg.model}: {s}, accuracy by tweet length")
+        fig = plot_by_length(bl, f"{chosen}: {s}, accuracy by tweet length")
         with atomic_write(run_dir/f"eval-{s}-by-length.png", "wb") as f: fig.savefig(f, format="png")
         lock.done(step, ins, outs)
         print(f"      {s}: accuracy {e['accuracy']:.4f}, macro-F1 {e['macro_f1']:.4f} (n={e['n']})")
@@ -268,10 +310,14 @@ def cli_run(data:Path|None=None,  # folder with the TweepFake CSVs (default: the
             max_train_samples:int|None=None, # train on a random subset of this size
             seed:int=42,          # seed for initialisation and shuffling
             target_fpr:float|None=None, # choose the threshold on validation for this false-positive rate, e.g. 0.01 for 1% (default: none; 0.5 is used)
+            detector:Path|None=None, # an existing run directory (from `train` or `ensemble`) to evaluate and report on, instead of training one
            ) -> int:
     "Do the whole job: data, training, evaluation, error analysis and a report; finished steps are skipped."
     opts = dict(max_train_samples=max_train_samples, seed=seed, **({} if epochs is None else dict(epochs=epochs)))
     given = [("--data", data), ("--out", out), ("--model", None if model == "auto" else model), ("--epochs", epochs),
-             ("--max-train-samples", max_train_samples), ("--seed", None if seed == 42 else seed), ("--target-fpr", target_fpr)]
+             ("--max-train-samples", max_train_samples), ("--seed", None if seed == 42 else seed), ("--target-fpr", target_fpr),
+             ("--detector", detector)]
     cmd = " ".join(["deepfake-detect run"] + [f"{k} {v}" for k, v in given if v is not None] + (["--force"] if force else []))
-    run(data, out, model, force, command=cmd, target_fpr=target_fpr, **opts)
+    if detector is not None:   # training options given on the command line are refused by `run`
+        opts = {k: v for k, v in [("epochs", epochs), ("max_train_samples", max_train_samples), ("seed", None if seed == 42 else seed)] if v is not None}
+    run(data, out, model, force, command=cmd, target_fpr=target_fpr, detector=detector, **opts)
