@@ -4,9 +4,15 @@
     python bench/zeroshot_speed.py --n 200 --batch-size 32 --threads 1 --data ../shared/data/tweepfake
     python bench/zeroshot_speed.py --model apple/OpenELM-270M --observer apple/OpenELM-270M-Instruct
 
+    python bench/zeroshot_speed.py --n 96 --compare 16x1,16x2,32x1,64x1 --json /tmp/zs.json
+
 Texts: the first --n tweets of a stratified draw from `<data>/validation.csv` (TweepFake format; default: the
 developers' shared copy when present), else invented tweet-like texts. Prints the model load time, tweets/s and
-tokens/s of scoring (after a warm-up batch), and writes them as JSON with --json.
+tokens/s of scoring (after a warm-up batch), and writes them as JSON with --json (`tweets_per_s` is the
+scorer's default: --batch-size, threads from `auto_threads()` unless --threads). `--compare BxT,...` also
+scores the same texts with batch size B and T torch threads, interleaved with the default configuration
+(one pass each, in turn, --repeats times), and reports each as tweets/s and as a ratio to the default, with
+the 1-minute load average: on a shared CPU only figures measured side by side compare.
 """
 from __future__ import annotations
 import argparse, json, os, platform, random, sys, time
@@ -32,12 +38,13 @@ def main(argv=None) -> int:
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--max-length", type=int, default=128)
     p.add_argument("--device", default=None)
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: auto_threads())")
+    p.add_argument("--compare", default="", help="more configurations BATCHxTHREADS, comma-separated, e.g. 16x2,64x1")
+    p.add_argument("--repeats", type=int, default=1, help="passes of each configuration (interleaved)")
     p.add_argument("--json", default=None, help="write the figures to this JSON file")
     a = p.parse_args(argv)
 
     import torch
-    if a.threads: torch.set_num_threads(a.threads)
     from deepfake_detect.core import atomic_write, library_versions
     from deepfake_detect.testing import shared_path
     from deepfake_detect.zeroshot import ZeroShotScorer, stratified_subset
@@ -53,25 +60,41 @@ def main(argv=None) -> int:
     else:
         texts, source = tweet_like(a.n), "invented tweet-like texts"
 
+    load_before = os.getloadavg()
     t0 = time.perf_counter()
     sc = ZeroShotScorer(a.model, observer=a.observer, device=a.device, batch_size=a.batch_size,
-                        max_length=a.max_length)
+                        max_length=a.max_length, threads=a.threads)
     load_s = time.perf_counter() - t0
     sc.score(texts[:min(4, len(texts))], progress=False)                 # warm-up
-    df = sc.score(texts)
-    sp = sc.last_speed
+    configs = [("default", a.batch_size, a.threads)] + [
+        (c, int(c.split("x")[0]), int(c.split("x")[1])) for c in a.compare.split(",") if c.strip()]
+    runs = {name: [] for name, _, _ in configs}
+    for _ in range(a.repeats):
+        for name, bs, thr in configs:
+            sc.batch_size, sc.threads = bs, thr
+            df = sc.score(texts, progress=False)
+            runs[name].append(dict(sc.last_speed, load=os.getloadavg()[0]))
+    sc.batch_size, sc.threads = a.batch_size, a.threads
+    def summary(rs):
+        secs = sum(r["seconds"] for r in rs)
+        return dict(tweets_per_s=round(len(texts) * len(rs) / secs, 2), tokens_per_s=round(sum(r["tokens"] for r in rs) / secs, 1),
+                    threads=rs[0]["threads"], seconds=round(secs, 2), load=[round(r["load"], 2) for r in rs])
+    by = {name: summary(rs) for name, rs in runs.items()}
+    base = by["default"]["tweets_per_s"]
+    for name, v in by.items(): v["ratio_to_default"] = round(v["tweets_per_s"] / base, 3)
     res = dict(model=sc.name, observer=sc.observer_name, device=sc.device, texts=source, n=len(texts),
                batch_size=a.batch_size, max_length=a.max_length, load_s=round(load_s, 1),
-               seconds=round(sp["seconds"], 2), tweets_per_s=round(sp["texts_per_s"], 2),
-               tokens_per_s=round(float(df.n_tokens.sum() + len(df)) / sp["seconds"], 1),
-               mean_tokens=round(float(df.n_tokens.mean() + 1), 1), torch_threads=torch.get_num_threads(),
+               seconds=by["default"]["seconds"], tweets_per_s=base, tokens_per_s=by["default"]["tokens_per_s"],
+               mean_tokens=round(float(df.n_tokens.mean() + 1), 1), threads=by["default"]["threads"], configs=by,
+               load_average_before=[round(x, 2) for x in load_before], load_average_after=[round(x, 2) for x in os.getloadavg()],
                cpu=platform.processor() or platform.machine(), cpus=os.cpu_count(),
                gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
                versions={k: v for k, v in library_versions().items() if k in ("torch", "transformers")})
-    print(f"{res['model']}{' / ' + res['observer'] if res['observer'] else ''} on {res['device']} "
-          f"({res['torch_threads']} threads): {res['n']} tweets in {res['seconds']} s = {res['tweets_per_s']} tweets/s, "
-          f"{res['tokens_per_s']} tokens/s (mean {res['mean_tokens']} tokens/tweet, batch {a.batch_size}); "
-          f"load {res['load_s']} s")
+    print(f"{res['model']}{' / ' + res['observer'] if res['observer'] else ''} on {res['device']}: {res['n']} tweets, "
+          f"mean {res['mean_tokens']} tokens; load {res['load_s']} s; load average {load_before[0]:.2f}")
+    for name, v in by.items():
+        print(f"  {name:>8}: {v['tweets_per_s']:7.2f} tweets/s  {v['tokens_per_s']:8.1f} tokens/s  "
+              f"threads {v['threads']}  x{v['ratio_to_default']:.2f}  load {v['load']}")
     if a.json:
         with atomic_write(a.json) as f: json.dump(res, f, indent=2)
     return 0

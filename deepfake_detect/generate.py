@@ -6,7 +6,7 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/generate.html.md"""
 
 # %% ../nbs/07_generate.ipynb #077fc0e5
 from __future__ import annotations
-import contextlib, csv, importlib.util, json, os, random, re, sys, time, warnings
+import contextlib, csv, importlib.util, json, math, os, random, re, sys, time, warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -20,8 +20,9 @@ from .data import load_tweepfake
 
 # %% auto #0
 __all__ = ['DEFAULT_TOPICS', 'DEFAULT_STYLES', 'SYSTEM_PROMPT', 'MAX_CHARS', 'short_name', 'GeneratorSpec', 'resolve_generator',
-           'model_identity', 'check_not_classifier', 'extract_topics', 'make_prompts', 'clean_tweet', 'load_generator',
-           'SamplingConfig', 'Generated', 'generate_tweets', 'cli_generate']
+           'model_identity', 'check_not_classifier', 'extract_topics', 'make_prompts', 'clean_tweet', 'screen_tweet',
+           'load_generator', 'SamplingConfig', 'Generated', 'auto_threads', 'torch_threads', 'generate_tweets',
+           'cli_generate']
 
 # %% ../nbs/07_generate.ipynb #60493129
 _DEFAULT_ALIASES = ("smollm2", "smollm2-135m-instruct", "default")
@@ -167,7 +168,9 @@ there's these they they'd they'll they're they've this those through to too unde
 we'd we'll we're we've were weren't what what's when when's where where's which while who who's whom why why's will
 with won't would wouldn't you you'd you'll you're you've your yours yourself yourselves amp lol gonna wanna im dont
 cant thats youre ive didnt doesnt isnt new day today time make know think people go going see want need say said good
-great back still even every way well thing things year years last first many lot right two via""".split())
+great back still even every way well thing things year years last first many lot right two via
+nothing something anything everything everyone someone anyone always never ever done made seen keep look looking
+come coming take give put tell let may might must another around since yet already ago soon forward""".split())
 
 DEFAULT_TOPICS = ["coffee in the morning", "Monday mornings", "the weather", "a football match", "a new phone",
     "climate change", "the election", "a concert last night", "cooking dinner", "a long flight", "working from home",
@@ -178,7 +181,7 @@ DEFAULT_TOPICS = ["coffee in the morning", "Monday mornings", "the weather", "a 
     "a podcast episode", "moving house", "a charity event", "the Olympics"]
 
 DEFAULT_STYLES = ["casual and funny", "excited, with an emoji", "sarcastic", "like a news headline", "motivational",
-    "as a question to your followers", "as a short angry rant", "short and dry", "nostalgic", "with one hashtag",
+    "as a question to your followers", "as a short angry rant", "short and dry", "nostalgic", "ending with one hashtag",
     "all lower case, like a quick thought", "informative, with a fact", "proud and grateful", "as a joke"]
 
 # %% ../nbs/07_generate.ipynb #98fe50b6
@@ -265,10 +268,8 @@ def _trim_unfinished(t):
     return t[:ends[-1]].rstrip() if ends else t
 
 # %% ../nbs/07_generate.ipynb #8fe258a6
-def clean_tweet(text:str,         # raw model output (decoded with special tokens)
-                finished:bool=True, # False when generation stopped at `max_new_tokens`, mid-sentence maybe
-               ) -> str|None:     # the tweet, or None when nothing usable is left
-    "Turn a model's answer into a tweet: no markers, preambles, notes or quotes, at most 280 characters."
+def _clean(text, finished):
+    "The tweet in `text` and None, or None and why nothing usable is left."
     parts = [p for p in _MARKER.split(str(text))]
     t = next((p for p in parts if _ROLE.sub("", p).strip()), "")
     t = _ROLE.sub("", t).strip()
@@ -281,8 +282,30 @@ def clean_tweet(text:str,         # raw model output (decoded with special token
     t = "\n".join(l.rstrip() for l in t.splitlines())
     t = re.sub(r"\n{3,}", "\n\n", t).strip()
     t = _cut(t)
+    if not t: return None, "empty"
     words = re.sub(r"(?:https?://|www\.)\S+|[@#]\w+", " ", t)
-    return t if re.search(r"[^\W\d_]{2,}", words) and not _degenerate(t) else None
+    if not re.search(r"[^\W\d_]{2,}", words): return None, "no words"      # only tags, mentions, links, numbers
+    return (None, "loop") if _degenerate(t) else (t, None)
+
+def clean_tweet(text:str,         # raw model output (decoded with special tokens)
+                finished:bool=True, # False when generation stopped at `max_new_tokens`, mid-sentence maybe
+               ) -> str|None:     # the tweet, or None when nothing usable is left
+    "Turn a model's answer into a tweet: no markers, preambles, notes or quotes, at most 280 characters."
+    return _clean(text, finished)[0]
+
+# %% ../nbs/07_generate.ipynb #b8dc1c99
+_ASSISTANT = re.compile(r"(?i)\b(?:your (?:request|prompt|tweet)\b|(?:write|writing) (?:me )?(?:a|an|another|the|this|one) "
+                        r"(?:new |short |quick )?(?:tweet|post)\b|as an ai\b|i(?:'m| am) an ai\b|ai (?:language )?model\b|"
+                        r"thank you for asking\b|here(?:'s| is) (?:a|an|the|your|my|one) (?:new |possible |short )?"
+                        r"(?:tweet|post|idea|example|version|draft)\b)")
+
+def screen_tweet(text:str,           # raw model output (decoded with special tokens)
+                 finished:bool=True, # False when generation stopped at `max_new_tokens`
+                ) -> tuple:          # (tweet, None), or (None, why it was dropped)
+    "`clean_tweet`, then drop answers that talk about the request instead of tweeting; say why an answer is dropped."
+    t, why = _clean(text, finished)
+    if t is not None and _ASSISTANT.search(t): return None, "assistant talk"
+    return t, why
 
 # %% ../nbs/07_generate.ipynb #b6829ac4
 @contextlib.contextmanager
@@ -381,7 +404,7 @@ class SamplingConfig:
 class Generated:
     "The result of `generate_tweets`: the tweets and how they were made."
     tweets: pd.DataFrame   # TweepFake columns + provenance, one row per kept tweet
-    dropped: dict          # answers dropped, by reason ("empty", "duplicate")
+    dropped: dict          # answers not kept, by reason (see `screen_tweet`; "duplicate"; "surplus" past `n`)
     seconds: float         # time spent generating (model loading excluded)
     prompts_tried: int     # prompts sent to the model
 
@@ -397,15 +420,16 @@ def _generate_batch(model, tok, batch, chat:bool, sampling:SamplingConfig):
     "The raw answers to `batch`, each as (text, finished)."
     import torch
     enc = tok([_prompt_text(tok, p, ex, chat) for p, ex in batch], return_tensors="pt", padding=True,
-              add_special_tokens=not chat).to(next(model.parameters()).device)
-    with torch.no_grad():
+              add_special_tokens=not chat).to(model.device)
+    with torch.inference_mode():
         gen = model.generate(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
                              pad_token_id=tok.pad_token_id, **sampling.generate_kwargs())
     return [_decode_new(tok, ids) for ids in gen[:, enc["input_ids"].shape[1]:]]
 
-def _check_counts(n, batch_size, max_rounds):
+def _check_counts(n, batch_size, max_rounds, threads=None):
     "Refuse counts that cannot work, before anything is loaded."
-    for name, opt, v in (("n", "--n-tweets", n), ("batch_size", "--batch-size", batch_size), ("max_rounds", None, max_rounds)):
+    for name, opt, v in (("n", "--n-tweets", n), ("batch_size", "--batch-size", batch_size), ("max_rounds", None, max_rounds),
+                         ("threads", "--threads", 1 if threads is None else threads)):
         if not (isinstance(v, int) and v >= 1):
             raise DetectError(f"{name}{f' ({opt})' if opt else ''} must be an integer of at least 1, got {v!r}")
 
@@ -413,21 +437,49 @@ def _check_counts(n, batch_size, max_rounds):
 _PROVENANCE = ["source", "generator", "prompt", "example", "seed", "temperature", "top_p", "repetition_penalty",
                "max_new_tokens", "created"]
 
+def _next_size(batch_size, need, kept, answered):
+    "Prompts for the next batch: the `need` tweets still missing at the keep rate so far, at most `batch_size`."
+    rate = (kept + 1) / (answered + 1)      # 1 before the first batch; Laplace-smoothed after
+    return max(1, min(batch_size, math.ceil(need / rate)))
+
 def _collect(model, tok, prompts, n, batch_size, chat, sampling, seen:set, base:dict, bar):
-    "Rows of up to `n` new tweets from batches of `prompts`, the answers dropped by reason, the prompts tried."
+    "Rows of up to `n` new tweets from batches of `prompts`, the answers not kept by reason, the prompts tried."
     rows, dropped, tried = [], Counter(), 0
     while len(rows) < n and tried < len(prompts):
-        batch = prompts[tried:tried + batch_size]; tried += len(batch)
+        size = _next_size(batch_size, n - len(rows), len(rows), tried)   # the last batches shrink: no wasted answers
+        batch = prompts[tried:tried + size]; tried += len(batch)
         kept = len(rows)
         for (p, ex), (raw, finished) in zip(batch, _generate_batch(model, tok, batch, chat, sampling)):
-            t = clean_tweet(raw, finished)
-            if t is None: dropped["empty"] += 1; continue
+            t, why = screen_tweet(raw, finished)
+            if t is None: dropped[why] += 1; continue
             if near_key(t) in seen: dropped["duplicate"] += 1; continue
-            if len(rows) >= n: break
+            if len(rows) >= n: dropped["surplus"] += 1; continue
             seen.add(near_key(t))
             rows.append({**base, "text": t, "prompt": p, "example": ex or ""})
         bar.update(len(rows) - kept); bar.set_postfix(dropped=sum(dropped.values()))   # once per batch
     return rows, dict(dropped), tried
+
+# %% ../nbs/07_generate.ipynb #aaedbde1
+def auto_threads(load:float|None=None, # 1-minute load average (default: this machine's)
+                 cpus:int|None=None,   # cores this process may use (default: its CPU affinity)
+                 most:int|None=None,   # upper bound (default: torch's current setting)
+                ) -> int:              # torch CPU threads to use
+    "Torch threads for a CPU shared with other jobs: the cores the load average leaves idle, at least 1."
+    import torch
+    load = os.getloadavg()[0] if load is None else load
+    if cpus is None: cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    most = torch.get_num_threads() if most is None else most
+    return max(1, min(most, int(cpus - load + 0.5)))
+
+@contextlib.contextmanager
+def torch_threads(n:int|None # torch CPU threads inside the block (None: leave the setting alone)
+                 ):
+    "Run the block with `n` torch CPU threads, then restore the previous setting."
+    import torch
+    before = torch.get_num_threads()
+    if n: torch.set_num_threads(n)
+    try: yield
+    finally: torch.set_num_threads(before)
 
 # %% ../nbs/07_generate.ipynb #eca4a166
 def generate_tweets(generator:str|Path|None=None, # hub id, local folder or .gguf file (default: SmolLM2-135M-Instruct)
@@ -437,7 +489,7 @@ def generate_tweets(generator:str|Path|None=None, # hub id, local folder or .ggu
                     topics=None,                  # topics to use instead of those of `data`
                     styles=None,                  # style descriptions (default `DEFAULT_STYLES`)
                     sampling:SamplingConfig|None=None, # temperature, top-p, repetition penalty, max new tokens
-                    batch_size:int=8,             # prompts per generation batch
+                    batch_size:int=8,             # prompts per generation batch (the last ones shrink to what is missing)
                     seed:int=42,                  # seed of prompts and sampling
                     classifier:str|Path|None=None, # the detector's run folder or model: refused as generator
                     existing=None,                # texts (or DatasetDict, DataFrame, files) the tweets must not repeat
@@ -447,9 +499,10 @@ def generate_tweets(generator:str|Path|None=None, # hub id, local folder or .ggu
                     max_rounds:int=4,             # give up after `max_rounds × n` prompts
                     model_and_tokenizer=None,     # an already loaded (model, tokenizer) for `generator`
                     progress:bool|None=None,      # show a progress bar (None: when stderr is a terminal)
+                    threads:int|None=None,        # torch CPU threads while generating (None: `auto_threads()`)
                    ) -> Generated:                # the tweets (TweepFake columns + provenance) and statistics
     "Write `n` tweets with a causal LM that is not the classifier; optionally save them to `out`."
-    _check_counts(n, batch_size, max_rounds)
+    _check_counts(n, batch_size, max_rounds, threads)
     sampling = sampling or SamplingConfig()
     spec = resolve_generator(generator)
     check_not_classifier(spec, classifier)
@@ -467,8 +520,10 @@ def generate_tweets(generator:str|Path|None=None, # hub id, local folder or .ggu
     base = {"screen_name": f"gen-{name}", "account.type": "bot", "class_type": name, "source": f"generate:{name}",
             "generator": spec.label, "seed": seed, **vars(sampling),
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    cpu = model.device.type == "cpu"
     t0 = time.time()
-    with tqdm(total=n, desc=f"generating with {name}", unit="tweet", disable=None if progress is None else not progress) as bar:
+    with (torch_threads((threads or auto_threads()) if cpu else None),
+          tqdm(total=n, desc=f"generating with {name}", unit="tweet", disable=None if progress is None else not progress) as bar):
         rows, dropped, tried = _collect(model, tok, prompts, n, batch_size, chat, sampling, seen, base, bar)
     res = Generated(pd.DataFrame(rows, columns=TWEET_COLUMNS + _PROVENANCE), dict(dropped), time.time() - t0, tried)
     if len(rows) < n:
@@ -495,10 +550,11 @@ def cli_generate(*,
                  seed:int=42,                 # random seed
                  device:str|None=None,        # torch device (default: the best available)
                  name:str|None=None,          # class_type of the tweets (default: the generator's short name)
+                 threads:int|None=None,       # torch CPU threads (default: the cores the load average leaves idle)
                 ) -> int:
     "Write machine tweets with a causal LM that is not the classifier."
     sampling = SamplingConfig(temperature, top_p, repetition_penalty, max_new_tokens)
     g = generate_tweets(generator, n=n_tweets, out=out, data=data, sampling=sampling, batch_size=batch_size, seed=seed,
-                        classifier=classifier, existing=existing, device=device, name=name)
+                        classifier=classifier, existing=existing, device=device, name=name, threads=threads)
     print(f"wrote {len(g.tweets)} tweets by {g.tweets['class_type'].iloc[0]} to {out} "
           f"({g.tweets_per_minute:.1f} tweets/minute; {g.prompts_tried} prompts, dropped {g.dropped})")

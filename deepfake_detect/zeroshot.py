@@ -18,6 +18,7 @@ from .core import DetectError, atomic_write, cache_dir, get_device, sha256_file,
 from .hub import SMOLLM2_GGUF, load_causal_lm, prepare_tokenizer, smollm2_gguf
 from .metrics import score_predictions
 from .data import default_data_dir, load_tweepfake
+from .generate import auto_threads, torch_threads
 
 # %% auto #0
 __all__ = ['SCORES', 'default_gguf', 'ZeroShotScorer', 'fit_threshold', 'predict_bot', 'fit_zero_shot', 'zero_shot_proba',
@@ -101,8 +102,11 @@ class ZeroShotScorer:
                  max_length:int=128,    # tokens per text, BOS included; longer texts are cut
                  add_bos:bool|None=None,# prepend BOS (None: when the tokenizer has one and does not add it itself)
                  cache:bool=True,       # cache converted GGUF models (see `load_causal_lm`)
+                 threads:int|None=None, # torch CPU threads while scoring (None: `auto_threads()`, the idle cores, at each call)
                 ):
         _positive("batch_size (--batch-size)", batch_size); _positive("max_length (--max-length)", max_length, least=2)
+        _positive("threads (--threads)", threads)
+        self.threads = threads
         self.device = get_device(device)
         self.batch_size, self.max_length, self.last_speed = batch_size, max_length, None
         model, tokenizer, self.name = _as_model(model, tokenizer, self.device, cache)
@@ -154,14 +158,16 @@ def score(self:ZeroShotScorer,
         if len(x) < 2:
             raise DetectError(f"text {i} ({texts[i][:40]!r}) has no token to score; drop empty texts first")
     order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))     # long first: memory problems show at once
+    threads = (self.threads or auto_threads()) if str(self.device).startswith("cpu") else None
     cols, t0 = {}, time.perf_counter()
-    with tqdm(total=len(ids), desc="zero-shot scoring", unit="text", disable=not progress) as bar:
+    with torch_threads(threads), tqdm(total=len(ids), desc="zero-shot scoring", unit="text", disable=not progress) as bar:
         for s in range(0, len(order), self.batch_size):
             idx = order[s:s + self.batch_size]
             for k, v in self._batch([ids[i] for i in idx]).items(): cols.setdefault(k, []).append(v)
             bar.update(len(idx))
     dt = time.perf_counter() - t0
-    self.last_speed = dict(texts=len(texts), seconds=dt, texts_per_s=len(texts) / dt if dt else None)
+    self.last_speed = dict(texts=len(texts), seconds=dt, texts_per_s=len(texts) / dt if dt else None, threads=threads,
+                           tokens=sum(map(len, ids)))
     df = pd.DataFrame({k: np.concatenate(v) for k, v in cols.items()}, index=order).sort_index()
     df.insert(2, "ppl", np.exp(-df.loglik))
     if "xent" in df: df["binoculars"] = -df.loglik / df.xent
@@ -332,7 +338,7 @@ def cli_zero_shot(*,
                   batch_size:int=16,           # texts per forward pass
                   max_length:int=128,          # tokens per text
                   device:str|None=None,        # torch device (default: the best available)
-                  threads:int|None=None,       # torch CPU threads (default: torch's choice; 1 is faster on a CPU shared with other jobs)
+                  threads:int|None=None,       # torch CPU threads (default: the cores the load average leaves idle, see `auto_threads`)
                   seed:int=42,                 # seed of the subsets
                   cache:bool=True,             # cache the converted GGUF model
                  ) -> int:
@@ -346,11 +352,11 @@ def cli_zero_shot(*,
             raise DetectError(f"{data/f'{s}.csv'}: not found; pass --data with a TweepFake-format folder (or run "
                               "`deepfake-detect download`), or choose --train-split / --eval-split")
     set_seed(seed)
-    if threads: torch.set_num_threads(threads)
     dsd = load_tweepfake(data, splits=list(dict.fromkeys([train_split, eval_split])))
     train = stratified_subset(dsd[train_split], max_train_samples if max_train_samples is not None else max_samples, seed)
     ev = stratified_subset(dsd[eval_split], max_samples, seed)
-    scorer = ZeroShotScorer(model, observer=observer, device=device, batch_size=batch_size, max_length=max_length, cache=cache)
+    scorer = ZeroShotScorer(model, observer=observer, device=device, batch_size=batch_size, max_length=max_length, cache=cache,
+                            threads=threads)
     r = zero_shot_evaluate(scorer, train, ev, score=score, criterion=criterion, split=eval_split, out=out)
     print(zero_shot_summary(r, train_split, eval_split))
     print(f"wrote {Path(out)/f'zeroshot-{eval_split}.json'}")
