@@ -27,7 +27,8 @@ __all__ = ['GPU_MODEL', 'CPU_MODEL', 'BETTER_HINT', 'choose_model', 'train_input
 # %% ../nbs/09b_workflow.ipynb #f91a1d6f
 GPU_MODEL, CPU_MODEL = "openelm-270m", "tfidf"
 BETTER_HINT = ("for a better detector on CPU: `deepfake-detect run --model minilm` (about 0.87 validation accuracy, "
-               "~35 min on 2 cores); with a CUDA GPU and the Hugging Face hub, `--model openelm-270m`")
+               "~35 min on 2 cores) or `--model mpnet` (about 0.90, ~1.5 h; with the tfidf run in a `deepfake-detect ensemble`: 0.903); "
+               "with a CUDA GPU and the Hugging Face hub, `--model openelm-270m`")
 
 def _cuda() -> bool:
     import torch
