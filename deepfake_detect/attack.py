@@ -140,7 +140,7 @@ def paraphrase(texts,                 # the tweets
     texts = list(texts)
     model, tok = load_generator(generator, device=device, progress=progress)
     dev, out = next(model.parameters()).device, []
-    for s in tqdm(range(0, len(texts), batch_size), desc="paraphrase", unit="batch", disable=not progress):
+    for s in tqdm(range(0, len(texts), batch_size), desc="paraphrase", unit="batch", disable=None if progress else True):
         batch = texts[s:s+batch_size]
         prompts = [tok.apply_chat_template([{"role": "system", "content": PARAPHRASE_PROMPT}, {"role": "user", "content": t}],
                                            add_generation_prompt=True, tokenize=False) for t in batch]

@@ -160,7 +160,7 @@ def score(self:ZeroShotScorer,
     order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))     # long first: memory problems show at once
     threads = (self.threads or auto_threads()) if str(self.device).startswith("cpu") else None
     cols, t0 = {}, time.perf_counter()
-    with torch_threads(threads), tqdm(total=len(ids), desc="zero-shot scoring", unit="text", disable=not progress) as bar:
+    with torch_threads(threads), tqdm(total=len(ids), desc="zero-shot scoring", unit="text", disable=None if progress else True) as bar:
         for s in range(0, len(order), self.batch_size):
             idx = order[s:s + self.batch_size]
             for k, v in self._batch([ids[i] for i in idx]).items(): cols.setdefault(k, []).append(v)
