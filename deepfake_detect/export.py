@@ -6,7 +6,7 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/export.html.md"""
 
 # %% ../nbs/06a_export.ipynb #bd46d2b0
 from __future__ import annotations
-import json, logging, os, shutil, time, warnings
+import contextlib, json, logging, os, time, warnings
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
@@ -18,7 +18,8 @@ from .predict import (ONNX_FILES, Detector, _choose_backend, _ort_session, check
                                      read_run, weights_record)
 
 # %% auto #0
-__all__ = ['PARITY_TEXTS', 'export_onnx', 'compare_backends', 'check_export', 'cli_export']
+__all__ = ['PARITY_TEXTS', 'FUSED_MODEL_TYPES', 'fusable', 'first_token_last_layer', 'export_onnx', 'compare_backends',
+           'check_export', 'cli_export']
 
 # %% ../nbs/06a_export.ipynb #3ca9e153
 PARITY_TEXTS = ["ok", "lol same", "I love this song so much, on repeat all day",
@@ -68,45 +69,141 @@ def _parity(model, tok, f:Path, bot:int, run:Path) -> float:
         diff = max(diff, float(np.abs(_p_bot(sess.run(["logits"], feed)[0], bot) - _p_bot(ref, bot)).max()))
     return diff
 
+# %% ../nbs/06a_export.ipynb #7d2513cd
+FUSED_MODEL_TYPES = ("bert", "roberta", "xlm-roberta", "camembert", "electra", "distilbert", "mpnet")
+
+def fusable(config) -> bool:
+    "Whether ONNX Runtime's BERT fusions are tried on a model with this `config` (encoders of these families)."
+    return getattr(config, "model_type", None) in FUSED_MODEL_TYPES and not getattr(config, "is_decoder", False)
+
+def _optimize_graph(src:Path, dst:Path, config) -> dict:
+    "Fuse the encoder graph `src` into `dst` with ONNX Runtime's transformer optimizer; how many of each op it fused."
+    from onnxruntime.transformers import optimizer
+    from onnxruntime.transformers.fusion_options import FusionOptions
+    opts = FusionOptions("bert")
+    opts.enable_skip_layer_norm = opts.enable_bias_skip_layer_norm = False    # Add + LayerNormalization: faster on the CPU
+    log = logging.getLogger("onnxruntime.transformers"); was = log.level
+    log.setLevel(logging.ERROR)                                               # its per-pattern notes
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            m = optimizer.optimize_model(str(src), model_type="bert", num_heads=config.num_attention_heads,
+                                         hidden_size=config.hidden_size, opt_level=0, optimization_options=opts)
+    finally: log.setLevel(was)
+    m.save_model_to_file(str(dst))
+    return {k: v for k, v in m.get_fused_operator_statistics().items() if v}
+
+# %% ../nbs/06a_export.ipynb #f78fa5d9
+def _bert_layer(layer) -> bool:
+    "Whether `layer` has the parts of a BERT encoder layer (and no cross-attention)."
+    sa = getattr(getattr(layer, "attention", None), "self", None)
+    return (all(hasattr(sa, n) for n in ("query", "key", "value", "attention_head_size", "scaling"))
+            and all(hasattr(layer, n) for n in ("intermediate", "output")) and hasattr(layer.attention, "output")
+            and not getattr(layer, "add_cross_attention", False))
+
+def _first_token_layer(layer):
+    "A module computing the BERT layer `layer` for the first position only (keys and values from all of them)."
+    import torch
+    class FirstToken(torch.nn.Module):
+        def __init__(self, layer): super().__init__(); self.layer = layer
+        def forward(self, hidden_states, attention_mask=None, *args, **kwargs):
+            att, sa = self.layer.attention, self.layer.attention.self
+            (b, t, _), d, first = hidden_states.shape, sa.attention_head_size, hidden_states[:, :1]
+            heads = lambda x, n: x.view(b, n, -1, d).transpose(1, 2)
+            q, k, v = heads(sa.query(first), 1), heads(sa.key(hidden_states), t), heads(sa.value(hidden_states), t)
+            w = q @ k.transpose(-1, -2) * sa.scaling
+            if attention_mask is not None:
+                m = attention_mask[:, :, :1] if attention_mask.dim() == 4 else attention_mask
+                if m.dtype == torch.bool: m = torch.zeros(m.shape, dtype=w.dtype).masked_fill(~m, torch.finfo(w.dtype).min)
+                w = w + m
+            a = att.output((torch.softmax(w, -1) @ v).transpose(1, 2).reshape(b, 1, -1), first)
+            return self.layer.output(self.layer.intermediate(a), a)
+    return FirstToken(layer)
+
+@contextlib.contextmanager
+def first_token_last_layer(model):
+    "Within the block, `model`'s last encoder layer runs for the first position only (if it is a BERT layer); yields whether it does."
+    layers = getattr(getattr(model.base_model, "encoder", None), "layer", None)
+    if layers is None or not len(layers) or not _bert_layer(layers[-1]): yield False; return
+    last = layers[-1]; layers[-1] = _first_token_layer(last)
+    try: yield True
+    finally: layers[-1] = last
+
 # %% ../nbs/06a_export.ipynb #26c6b748
+def _load_for_export(md:Path, fuse:bool):
+    "The tokenizer and float32 classifier of `md`; with `fuse`, the model's attention is the eager one the fusions match."
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    tok = AutoTokenizer.from_pretrained(str(md)); prepare_tokenizer(tok, tok.padding_side)
+    kw = dict(attn_implementation="eager") if fuse else {}
+    model = AutoModelForSequenceClassification.from_pretrained(str(md), dtype=torch.float32, **kw).eval()
+    if model.config.pad_token_id is None: model.config.pad_token_id = tok.pad_token_id
+    return tok, model
+
+def _quantize(f:Path, dst:Path, fused:bool):
+    "`f` with int8 weights (per output channel) into `dst`; activations are quantised per batch when it runs."
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+    src, pre = f, dst.with_name(".model-pre.onnx.tmp")
+    if not fused:                                           # shapes and fusions first, as ORT advises (optional)
+        try: quant_pre_process(str(f), str(pre), skip_symbolic_shape=True); src = pre
+        except Exception: pass
+    logging.getLogger().disabled, was = True, logging.getLogger().disabled   # its "consider pre-processing" note
+    try: quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, per_channel=True,
+                          extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})   # types of the fused ops' outputs
+    finally: logging.getLogger().disabled = was; pre.unlink(missing_ok=True)
+
 def export_onnx(run,                       # a transformers run directory (or a bare Hugging Face model folder)
                 quantize:str|None=None,    # "int8": also write a dynamically int8-quantised copy
-                exporter:Literal["dynamo", "torchscript"]="dynamo", # torch.onnx's exporter
+                exporter:Literal["auto", "dynamo", "torchscript"]="auto", # torch.onnx's exporter (auto: torchscript for the encoders that are fused, else dynamo)
                 opset:int=18,              # the ONNX opset
+                optimize:bool=True,        # fuse BERT-family encoders' graphs with ONNX Runtime's transformer optimizer
                 force:bool=False,          # export again even when a fresh float32 copy is there
                 max_diff:float=1e-4,       # largest |p_bot difference| from PyTorch a float32 copy may have
                ) -> dict:                  # the export's record (`onnx/export.json`)
     "Write `RUN/onnx/model.onnx` (and `model-int8.onnx`) with a record of the weights it was made from."
     run = Path(run)
     if quantize not in (None, "int8"): raise DetectError(f"quantize {quantize!r}: only int8 is supported (--quantize int8)")
-    if exporter not in ("dynamo", "torchscript"): raise DetectError(f"exporter {exporter!r}: give dynamo or torchscript")
+    if exporter not in ("auto", "dynamo", "torchscript"): raise DetectError(f"exporter {exporter!r}: give auto, dynamo or torchscript")
     info = read_run(run)
     if info["kind"] != "transformers":
         raise DetectError(f"{run} is a {info['kind']} run: only transformers runs are exported to ONNX (TF-IDF is fast already)")
     try: import onnxruntime, onnx  # noqa: F401
     except ImportError as e: raise DetectError(f"exporting needs onnx and onnxruntime: pip install 'deepfake-detect[onnx]' ({e})") from None
     import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoConfig
     md, d = info["model_dir"], run/"onnx"
     openelm = is_openelm(md)
     if openelm: register_openelm(required=True)
+    fuse = bool(optimize) and fusable(AutoConfig.from_pretrained(str(md)))
+    exporter = exporter if exporter != "auto" else ("torchscript" if fuse else "dynamo")
     old = onnx_export(run)
     reuse = (old is not None and not old["stale"] and "onnx" in old["files"] and not force
-             and old.get("exporter") == exporter and old.get("opset") == opset)
-    tok = AutoTokenizer.from_pretrained(str(md)); prepare_tokenizer(tok, tok.padding_side)
-    model = AutoModelForSequenceClassification.from_pretrained(str(md), dtype=torch.float32).eval()
-    if model.config.pad_token_id is None: model.config.pad_token_id = tok.pad_token_id
+             and old.get("exporter") == exporter and old.get("opset") == opset and old.get("optimize") == bool(optimize))
+    tok, model = _load_for_export(md, fuse)
     labels = info.get("labels") or ["human", "bot"]
     bot = labels.index("bot") if "bot" in labels else 1
     d.mkdir(exist_ok=True)
-    rec = dict(format="onnx", exporter=exporter, opset=opset, source_weights=weights_record(md),
-               files=[], default="onnx", parity={}, versions={})
-    if reuse: rec.update(created=old.get("created"), parity={"onnx": old["parity"]["onnx"]})
+    rec = dict(format="onnx", exporter=exporter, opset=opset, optimize=bool(optimize), source_weights=weights_record(md),
+               files=[], default="onnx", parity={}, fused=None, versions={})
+    if reuse: rec.update(created=old.get("created"), parity={"onnx": old["parity"]["onnx"]}, fused=old.get("fused"))
     (d/"export.json").unlink(missing_ok=True)          # no record while the files are being (re)written
     f, t0 = d/ONNX_FILES["onnx"], time.perf_counter()
     if not reuse:
-        tmp = d/".model.onnx.tmp"
-        try: _export_graph(model, tok, tmp, exporter, opset)
+        tmp, raw = d/".model.onnx.tmp", d/".model-raw.onnx.tmp"
+        if fuse:   # the fast graph: last layer for the first token, fused; the plain graph wherever it fails
+            try:
+                with first_token_last_layer(model) as first: _export_graph(model, tok, raw, exporter, opset)
+                ops = _optimize_graph(raw, tmp, model.config); dfast = _parity(model, tok, tmp, bot, run)
+                if not dfast <= max_diff: raise DetectError(f"it is {dfast:.2g} from PyTorch (allowed {max_diff})")
+                rec["fused"] = dict(ops=ops, first_token_last_layer=first)
+            except Exception as e:
+                tmp.unlink(missing_ok=True)
+                rec["fused"] = dict(skipped=f"the fused graph failed ({type(e).__name__}: {str(e)[:200]}); the plain graph is kept")
+            finally: raw.unlink(missing_ok=True)
+        try:
+            if not tmp.exists(): _export_graph(model, tok, tmp, exporter, opset)
         except Exception as e:
             tmp.unlink(missing_ok=True)
             what = "the OpenELM classifier" if openelm else f"{md}"
@@ -125,19 +222,12 @@ def export_onnx(run,                       # a transformers run directory (or a 
     q = d/ONNX_FILES["onnx-int8"]
     q.unlink(missing_ok=True)
     if quantize == "int8":
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-        from onnxruntime.quantization.shape_inference import quant_pre_process
-        tmp, pre = d/".model-int8.onnx.tmp", d/".model-pre.onnx.tmp"
-        try:
-            try: quant_pre_process(str(f), str(pre), skip_symbolic_shape=True)   # shapes and fusions, as ORT advises
-            except Exception: shutil.copy(f, pre)                                  # optional: quantise the plain graph
-            logging.getLogger().disabled, was = True, logging.getLogger().disabled   # its "consider pre-processing" note
-            try: quantize_dynamic(str(pre), str(tmp), weight_type=QuantType.QInt8)
-            finally: logging.getLogger().disabled = was
+        tmp = d/".model-int8.onnx.tmp"
+        try: _quantize(f, tmp, fused="ops" in (rec["fused"] or {}))
         except Exception as e:
-            tmp.unlink(missing_ok=True); pre.unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             raise DetectError(f"int8 quantisation of {f} failed ({type(e).__name__}: {str(e)[:300]}); the float32 copy is kept") from e
-        os.replace(tmp, q); pre.unlink(missing_ok=True)
+        os.replace(tmp, q)
         rec["files"].append(q.name); rec["parity"]["onnx-int8"] = _parity(model, tok, q, bot, run)
     import onnx as _onnx, onnxruntime as _ort
     rec["versions"] = dict(torch=torch.__version__, onnx=_onnx.__version__, onnxruntime=_ort.__version__)
