@@ -239,7 +239,7 @@ def compare_backends(run,                 # a run directory with an ONNX export
                      texts,               # labelled texts
                      labels,              # their labels: 1 (or "bot") for machine-written, 0 for human
                      backends=("torch", "onnx", "onnx-int8"), # the backends to run (those present)
-                     batch_size:int=64,   # texts per forward pass
+                     batch_size:int|None=None, # texts per forward pass (default: each backend's)
                     ) -> list[dict]:      # per backend: accuracy, agreement with the first, max |p_bot diff|, tweets/s
     "Classify the same labelled texts with each backend of `run`."
     y = np.array([1 if l in (1, "bot") else 0 for l in labels])
@@ -258,7 +258,7 @@ def compare_backends(run,                 # a run directory with an ONNX export
 def check_export(run,                 # a run directory with an ONNX export
                  texts, labels,       # labelled texts (e.g. the validation split)
                  max_drop:float=0.005, # the accuracy int8 may lose against float32 and still be `auto`'s choice
-                 batch_size:int=64,   # texts per forward pass
+                 batch_size:int|None=None, # texts per forward pass (default: each backend's)
                 ) -> list[dict]:      # `compare_backends`' rows
     "Compare the backends on labelled texts and record in `export.json` whether int8 is `auto`'s choice."
     run = Path(run); ex = onnx_export(run)
@@ -277,7 +277,8 @@ def check_export(run,                 # a run directory with an ONNX export
 def cli_export(run:Path,                                   # run directory written by `deepfake-detect train`
                format:Literal["onnx"]="onnx",              # the format to write (ONNX, run by onnxruntime)
                quantize:Literal["int8"]|None=None,         # also write a dynamically int8-quantised copy
-               exporter:Literal["dynamo", "torchscript"]="dynamo", # torch.onnx's exporter (torchscript: the faster, legacy one)
+               exporter:Literal["auto", "dynamo", "torchscript"]="auto", # torch.onnx's exporter (auto: torchscript for the encoders that are fused, else dynamo)
+               optimize:bool=True,                         # BERT-family encoders: last layer for the first token only, graph fused by ONNX Runtime's optimizer
                check:bool=False,                           # compare the backends' accuracy on --data's validation split; int8 becomes the default backend only within 0.5 points
                data:Path|None=None,                        # TweepFake folder for --check (default: the download cache)
                max_samples:int|None=None,                  # --check on the first N validation tweets (default: all)
@@ -285,8 +286,11 @@ def cli_export(run:Path,                                   # run directory writt
               ) -> int:
     "Write an ONNX copy of a run (optionally int8-quantised) for faster CPU prediction."
     check_positive(max_samples, "max samples")
-    rec = export_onnx(run, quantize=quantize, exporter=exporter, force=force)
-    d = Path(run)/"onnx"
+    rec = export_onnx(run, quantize=quantize, exporter=exporter, optimize=optimize, force=force)
+    d, fu = Path(run)/"onnx", rec.get("fused") or {}
+    if "ops" in fu: print(f"fused ({rec['exporter']} graph): " + ", ".join(f"{v} {k}" for k, v in fu["ops"].items())
+                          + ("; last layer for the first token only" if fu.get("first_token_last_layer") else ""))
+    elif "skipped" in fu: print(f"not fused: {fu['skipped']}")
     for f in rec["files"]:
         b = next(k for k, v in ONNX_FILES.items() if v == f)
         print(f"wrote {d/f} ({(d/f).stat().st_size / 2**20:.1f} MiB; max |p_bot - PyTorch| {rec['parity'][b]:.1e})")
