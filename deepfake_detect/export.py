@@ -191,31 +191,31 @@ def export_onnx(run,                       # a transformers run directory (or a 
     (d/"export.json").unlink(missing_ok=True)          # no record while the files are being (re)written
     f, t0 = d/ONNX_FILES["onnx"], time.perf_counter()
     if not reuse:
-        tmp, raw = d/".model.onnx.tmp", d/".model-raw.onnx.tmp"
+        tmp, raw, diff = d/".model.onnx.tmp", d/".model-raw.onnx.tmp", None
         if fuse:   # the fast graph: last layer for the first token, fused; the plain graph wherever it fails
             try:
                 with first_token_last_layer(model) as first: _export_graph(model, tok, raw, exporter, opset)
-                ops = _optimize_graph(raw, tmp, model.config); dfast = _parity(model, tok, tmp, bot, run)
-                if not dfast <= max_diff: raise DetectError(f"it is {dfast:.2g} from PyTorch (allowed {max_diff})")
+                ops = _optimize_graph(raw, tmp, model.config); diff = _parity(model, tok, tmp, bot, run)
+                if not diff <= max_diff: raise DetectError(f"it is {diff:.2g} from PyTorch (allowed {max_diff})")
                 rec["fused"] = dict(ops=ops, first_token_last_layer=first)
             except Exception as e:
-                tmp.unlink(missing_ok=True)
+                tmp.unlink(missing_ok=True); diff = None
                 rec["fused"] = dict(skipped=f"the fused graph failed ({type(e).__name__}: {str(e)[:200]}); the plain graph is kept")
             finally: raw.unlink(missing_ok=True)
-        try:
-            if not tmp.exists(): _export_graph(model, tok, tmp, exporter, opset)
-        except Exception as e:
-            tmp.unlink(missing_ok=True)
-            what = "the OpenELM classifier" if openelm else f"{md}"
-            other = "torchscript" if exporter == "dynamo" else "dynamo"
-            raise DetectError(f"exporting {what} to ONNX with the {exporter} exporter failed ({type(e).__name__}: "
-                              f"{str(e).strip().splitlines()[0][:300] if str(e).strip() else ''}); try --exporter {other}, "
-                              "or keep using the PyTorch model (--backend torch)") from e
-        diff = _parity(model, tok, tmp, bot, run)
-        if not diff <= max_diff:
-            tmp.unlink(missing_ok=True)
-            raise DetectError(f"the ONNX export of {md} gives p_bot up to {diff:.2g} away from PyTorch (allowed {max_diff}); "
-                              f"nothing was written: try --exporter {'torchscript' if exporter == 'dynamo' else 'dynamo'}")
+        if diff is None:   # the plain graph
+            try: _export_graph(model, tok, tmp, exporter, opset)
+            except Exception as e:
+                tmp.unlink(missing_ok=True)
+                what = "the OpenELM classifier" if openelm else f"{md}"
+                other = "torchscript" if exporter == "dynamo" else "dynamo"
+                raise DetectError(f"exporting {what} to ONNX with the {exporter} exporter failed ({type(e).__name__}: "
+                                  f"{str(e).strip().splitlines()[0][:300] if str(e).strip() else ''}); try --exporter {other}, "
+                                  "or keep using the PyTorch model (--backend torch)") from e
+            diff = _parity(model, tok, tmp, bot, run)
+            if not diff <= max_diff:
+                tmp.unlink(missing_ok=True)
+                raise DetectError(f"the ONNX export of {md} gives p_bot up to {diff:.2g} away from PyTorch (allowed {max_diff}); "
+                                  f"nothing was written: try --exporter {'torchscript' if exporter == 'dynamo' else 'dynamo'}")
         os.replace(tmp, f)
         rec.update(created=datetime.now(timezone.utc).isoformat(timespec="seconds"), parity={"onnx": diff})
     rec["files"].append(f.name); rec["export_s"] = round(time.perf_counter() - t0, 1)
