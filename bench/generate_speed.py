@@ -94,7 +94,7 @@ def main(argv=None) -> int:
     for r, k in enumerate(per):
         seed = a.seed + r
         def run_ours():
-            g = generate_tweets(a.generator, n=k, data=data, batch_size=a.batch_size, sampling=sampling, seed=seed,
+            g = generate_tweets(a.generator, n=k, data=data, batch_size=a.batch_size, **vars(sampling), seed=seed,
                                 model_and_tokenizer=(model, tok), threads=threads, progress=False)
             ours["kept"] += len(g.tweets); ours["seconds"] += g.seconds; ours["tried"] += g.prompts_tried
             for why, c in g.dropped.items(): ours["dropped"][why] = ours["dropped"].get(why, 0) + c

@@ -22,7 +22,8 @@ from transformers.utils import logging as hf_logging
 
 from deepfake_detect.data import load_tweepfake
 from deepfake_detect.export import _export_graph, _load_for_export, _optimize_graph, _quantize, export_onnx
-from deepfake_detect.predict import Detector, _ort_session, cpu_threads
+from deepfake_detect.core import cpu_threads
+from deepfake_detect.predict import Detector, _ort_session
 from deepfake_detect.testing import shared_path
 
 

@@ -9,7 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .core import DetectError
+from .core import DEFAULT_THRESHOLD, DetectError
+from .tweets import LABELS
+from .rundir import eval_predictions
+
+_HUMAN, _BOT = LABELS   # the label names, as the predictions file writes them
 
 # %% auto #0
 __all__ = ['PRED_COLUMNS', 'LENGTH_EDGES', 'load_predictions', 'confident_mistakes', 'by_length', 'by_generator', 'by_account',
@@ -18,12 +22,12 @@ __all__ = ['PRED_COLUMNS', 'LENGTH_EDGES', 'load_predictions', 'confident_mistak
 # %% ../nbs/05_error_analysis.ipynb #bc78f645
 PRED_COLUMNS = ["text", "label", "generator", "screen_name", "p_bot", "pred"]
 
-def load_predictions(src,                    # a run directory (reads eval-<split>-predictions.csv) or that CSV itself
+def load_predictions(src,                    # a run directory (reads its `eval_predictions(split)`) or that CSV itself
                      split:str="validation", # which evaluation of a run directory
                     ) -> pd.DataFrame:       # the predictions plus `correct`, `confidence` and `n_words`
     "The per-tweet predictions written by `evaluate`, with a few derived columns."
     src = Path(src)
-    f = src/f"eval-{split}-predictions.csv" if src.is_dir() else src
+    f = src/eval_predictions(split) if src.is_dir() else src
     if not f.exists():
         raise DetectError(f"{f} does not exist; run `deepfake-detect evaluate {src} --split {split}` first")
     df = pd.read_csv(f, dtype={"text": str, "screen_name": str}, keep_default_na=False)
@@ -31,7 +35,7 @@ def load_predictions(src,                    # a run directory (reads eval-<spli
     if missing: raise DetectError(f"{f} is not a predictions file of `evaluate`: missing column(s) {', '.join(missing)}")
     df["p_bot"] = df["p_bot"].astype(float)
     df["correct"] = df["label"] == df["pred"]
-    df["confidence"] = np.where(df["pred"] == "bot", df["p_bot"], 1 - df["p_bot"])   # of the predicted label
+    df["confidence"] = np.where(df["pred"] == _BOT, df["p_bot"], 1 - df["p_bot"])   # of the predicted label
     df["n_words"] = df["text"].str.split().str.len()
     return df
 
@@ -42,8 +46,8 @@ def confident_mistakes(df:pd.DataFrame,    # from `load_predictions`
                       ) -> pd.DataFrame:
     "The `n` wrong predictions the detector was most confident about."
     wrong = df[~df["correct"]]
-    if kind == "missed": wrong = wrong[wrong["label"] == "bot"]
-    elif kind == "false_alarm": wrong = wrong[wrong["label"] == "human"]
+    if kind == "missed": wrong = wrong[wrong["label"] == _BOT]
+    elif kind == "false_alarm": wrong = wrong[wrong["label"] == _HUMAN]
     elif kind is not None: raise DetectError(f"kind {kind!r}: expected 'missed', 'false_alarm' or None")
     cols = ["text", "label", "generator", "screen_name", "p_bot", "confidence"]
     return wrong.sort_values("confidence", ascending=False, kind="stable")[cols].head(n)
@@ -62,7 +66,7 @@ def by_length(df:pd.DataFrame,            # from `load_predictions`
     names = [f"{a+1}-{b}" if np.isfinite(b) else f">{a}" for a, b in zip(edges[:-1], edges[1:])]
     b = pd.cut(df["n_words"], edges, labels=names, right=True)
     out = df.groupby(b, observed=False).apply(_summary, include_groups=False)
-    for lab in ("human", "bot"):
+    for lab in LABELS:
         out[f"{lab}_accuracy"] = df[df["label"] == lab].groupby(b[df["label"] == lab], observed=False)["correct"].mean()
     out.index.name = "words"
     return out.astype({"n": int})
@@ -71,7 +75,7 @@ def by_generator(df:pd.DataFrame # from `load_predictions`
                 ) -> pd.DataFrame:
     "Accuracy and mean p_bot per generator (human first)."
     out = df.groupby("generator").apply(_summary, include_groups=False).astype({"n": int})
-    return out.loc[sorted(out.index, key=lambda g: (g != "human", g))]
+    return out.loc[sorted(out.index, key=lambda g: (g != _HUMAN, g))]
 
 def by_account(df:pd.DataFrame # from `load_predictions`
               ) -> pd.DataFrame:
@@ -106,7 +110,7 @@ def plot_by_account(ba:pd.DataFrame, # from `by_account`
     "Accuracy per account as horizontal bars, coloured by the account's label."
     fig, ax = _fig(5.5, max(2.5, 0.2 * len(ba) + 0.8))
     ba = ba.iloc[::-1]
-    ax.barh(range(len(ba)), ba["accuracy"], color=["C1" if l == "bot" else "C0" for l in ba["label"]])
+    ax.barh(range(len(ba)), ba["accuracy"], color=["C1" if l == _BOT else "C0" for l in ba["label"]])
     ax.set_yticks(range(len(ba)), [f"{s} ({g}, n={n})" for s, g, n in zip(ba.index, ba["generator"], ba["n"])], fontsize=6)
     ax.set(xlim=(0, 1), xlabel="accuracy", title=title)
     return fig
@@ -116,9 +120,9 @@ def plot_p_bot(df:pd.DataFrame,   # from `load_predictions`
     "Histograms of p_bot per generator: where the detector is sure, where it hesitates."
     fig, ax = _fig()
     bins = np.linspace(0, 1, 21)
-    for g in sorted(df["generator"].unique(), key=lambda g: (g != "human", g)):
+    for g in sorted(df["generator"].unique(), key=lambda g: (g != _HUMAN, g)):
         ax.hist(df.loc[df["generator"] == g, "p_bot"], bins=bins, histtype="step", lw=1.5, label=g, density=True)
-    ax.axvline(0.5, color="grey", ls="--", lw=1)
+    ax.axvline(DEFAULT_THRESHOLD, color="grey", ls="--", lw=1)   # where `bot` starts for a run with no threshold of its own
     ax.set(xlabel="p_bot", ylabel="density", title=title)
     ax.legend(fontsize=7)
     return fig

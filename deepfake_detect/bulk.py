@@ -10,12 +10,13 @@ import contextlib, csv, functools, glob, itertools, json, os, re, shutil, signal
 from collections import namedtuple
 from pathlib import Path
 from typing import Iterator, Literal
-from .core import DetectError, atomic_write
-from .predict import Detector, TruncationWarning, check_positive, check_texts, check_threshold
+from .core import DetectError, atomic_write, bars_on, check_positive, check_threshold
+from .tweets import LABELS
+from .predict import Detector, TruncationWarning, check_texts
 
 # %% auto #0
 __all__ = ['FORMATS', 'Chunk', 'table_format', 'TableFile', 'TableWriter', 'write_part', 'Progress', 'dist_env', 'predict_file',
-           'score_batch', 'cli_predict']
+           'score_batch', 'predict', 'show_predict']
 
 # %% ../nbs/06c_bulk.ipynb #bda46e1b
 FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
@@ -26,7 +27,7 @@ def table_format(path,              # a table file
     "The format of `path`: `format` if given, else from its suffix (CSV when the suffix is not a known one)."
     if format not in (None, "auto"):
         if format not in ("csv", "jsonl", "parquet"):
-            raise DetectError(f"format {format!r} is not one of csv, jsonl, parquet (--format)")
+            raise DetectError(f"format {format!r} is not one of csv, jsonl, parquet (--input-format)")
         return format
     return FORMATS.get(Path(path).suffix.lower(), "csv")
 
@@ -78,7 +79,7 @@ class TableFile:
             try: self._pf = pq.ParquetFile(path)
             except Exception as e:
                 raise DetectError(f"{path} is not a Parquet file ({type(e).__name__}: {e}); give a .parquet file "
-                                  "or the right --format") from None
+                                  "or the right --input-format") from None
             self.schema = self._pf.schema_arrow.remove_metadata()
             self.columns = list(self.schema.names)
         elif sep is not None: raise DetectError(f"--sep is for CSV files; {path} is read as {self.format}")
@@ -177,11 +178,11 @@ def _exit_on_sigterm():
     try: yield
     finally: signal.signal(signal.SIGTERM, old)
 
-def _check_out(out:Path, file:Path|None, in_place:bool) -> Path:
-    "`out`, checked to be a file that may be written."
+def _check_out(out:Path, file:Path|None, overwrite:bool) -> Path:
+    "`out`, checked to be a file that may be written (the input itself only with `overwrite`)."
     if out.is_dir(): raise DetectError(f"--out {out} is a directory; give a file name, e.g. {out/'predictions.csv'}")
-    if file is not None and out.resolve() == file.resolve() and not in_place:
-        raise DetectError(f"--out {out} is the input --file: that would overwrite it; pass --in-place to do so, "
+    if file is not None and out.resolve() == file.resolve() and not overwrite:
+        raise DetectError(f"--out {out} is the input --file: that would overwrite it; pass --overwrite to do so, "
                           "or give another --out")
     return out
 
@@ -288,9 +289,7 @@ class Progress:
         self.clock, self.file, self.done = clock, file, 0
         self.t0 = self.last = clock()
         self.tenth = 0
-        if bar is None:
-            from deepfake_detect.hub import bars_on
-            bar = bars_on()
+        if bar is None: bar = bars_on()
         self._bar = None
         if enabled and bar:
             from tqdm.auto import tqdm
@@ -370,7 +369,7 @@ class _Scorer:
         fr = self.conform(ch)
         fr["label"] = labels = [r["label"] for r in res]
         fr["p_bot"] = [round(r["p_bot"], 6) for r in res]
-        self.rows += len(res); self.bot += labels.count("bot")
+        self.rows += len(res); self.bot += labels.count(LABELS[1])
         return fr
 
     def tally(self) -> tuple: return (self.rows, self.bot, self.cut, self.cut_first, self.cut_limit, self.cut_other)
@@ -429,11 +428,11 @@ def predict_file(detector,                # a `Detector`, or a run directory to 
                  file,                    # the table to classify: CSV (.csv .tsv .txt), JSON Lines (.jsonl .ndjson) or Parquet
                  out=None,                # where to write it (format from its suffix, else the input's); None: print the rows
                  column:str="text",       # the column (JSONL: key) holding the texts
-                 format:str|None=None,    # the input's format: "csv", "jsonl", "parquet" (default: from its suffix)
+                 input_format:str|None=None, # the input's format: "csv", "jsonl", "parquet" (default: from its suffix)
                  sep:str|None=None,       # CSV separator (default: guessed from the header; tab for .tsv)
                  chunk_rows:int=10_000,   # rows read, classified and written at a time: memory is bounded by one chunk
                  threshold:float|None=None, # `bot` when p_bot >= threshold (default: the run's)
-                 in_place:bool=False,     # allow `out` to be `file` itself
+                 overwrite:bool=False,    # allow `out` to be `file` itself (replace the input)
                  progress:bool=True,      # rows/s and ETA: a bar on a terminal, a few log lines elsewhere
                  **load,                  # for `Detector.from_pretrained` when `detector` is a path: device, batch_size, max_length, backend, threads
                 ) -> dict:                # rows, bot, human, seconds, rows_per_s, out, workers
@@ -442,9 +441,9 @@ def predict_file(detector,                # a `Detector`, or a run directory to 
     if threshold is not None: check_threshold(threshold)
     rank, world, _ = dist_env()
     file = Path(file)
-    if out is not None: out = _check_out(Path(out), file, in_place)
+    if out is not None: out = _check_out(Path(out), file, overwrite)
     elif world > 1: raise DetectError(f"with several workers (WORLD_SIZE={world}) give --out: their parts are merged into that file")
-    tf = TableFile(file, format, sep)
+    tf = TableFile(file, input_format, sep)
     ofmt = FORMATS.get(out.suffix.lower(), tf.format) if out is not None else None
     osep = "\t" if out is not None and out.suffix.lower() == ".tsv" else (tf.sep or ",")
     if tf.columns is not None and column not in tf.columns: raise _no_column(file, column, tf.columns)
@@ -555,22 +554,22 @@ def score_batch(batch:dict,               # a batch of `Dataset.map(batched=True
     return {"label": [r["label"] for r in res], "p_bot": [round(r["p_bot"], 6) for r in res]}
 
 # %% ../nbs/06c_bulk.ipynb #152e6b8a
-def cli_predict(run:Path,                  # run directory written by `deepfake-detect train` (or a Hugging Face model folder)
-                texts:list[str],           # tweets to classify (or give --file)
-                file:Path|None=None,       # file of texts to classify: CSV/TSV (UTF-8, with a header row), JSON Lines or Parquet
-                column:str="text",         # column (JSONL: key) of --file holding the texts
-                out:Path|None=None,        # file to write: the input plus `label` and `p_bot` columns, format from its suffix (default: print)
-                format:Literal["auto", "csv", "jsonl", "parquet"]="auto", # format of --file (auto: from its suffix; CSV when unknown)
-                sep:str|None=None,         # CSV separator of --file (default: guessed from its header; tab for .tsv)
-                in_place:bool=False,       # allow --out to be the --file itself (overwrite the input)
-                chunk_rows:int=10_000,     # rows read, classified and written at a time (memory is bounded by one chunk)
-                batch_size:int|None=None,  # texts per forward pass (default: 64; 16 with ONNX Runtime, 256 on a GPU)
-                device:str|None=None,      # cuda, cpu, ... (default: GPU if there is one)
-                max_length:int|None=None,  # truncate texts to this many tokens (default: the run's limit)
-                threshold:float|None=None, # label `bot` when p_bot >= this (default: the run's stored threshold, else 0.5)
-                backend:Literal["auto", "torch", "onnx", "onnx-int8"]="auto", # ONNX Runtime or PyTorch (auto: the run's fresh ONNX export if there is one)
-                threads:int|None=None,     # ONNX Runtime: batches run side by side, one CPU thread each (default: OMP_NUM_THREADS, else all cores)
-               ) -> int:
+def predict(run:Path,                  # run directory written by `deepfake-detect train` (or a Hugging Face model folder)
+            texts:list[str],           # tweets to classify (or give --file)
+            file:Path|None=None,       # file of texts to classify: CSV/TSV (UTF-8, with a header row), JSON Lines or Parquet
+            column:str="text",         # column (JSONL: key) of --file holding the texts
+            out:Path|None=None,        # file to write: the input plus `label` and `p_bot` columns, format from its suffix (default: print)
+            input_format:Literal["auto", "csv", "jsonl", "parquet"]="auto", # format of --file (auto: from its suffix; CSV when unknown)
+            sep:str|None=None,         # CSV separator of --file (default: guessed from its header; tab for .tsv)
+            overwrite:bool=False,      # allow --out to be the --file itself (replace the input)
+            chunk_rows:int=10_000,     # rows read, classified and written at a time (memory is bounded by one chunk)
+            batch_size:int|None=None,  # texts per forward pass (default: 64; 16 with ONNX Runtime, 256 on a GPU)
+            device:str|None=None,      # cuda, cpu, ... (default: GPU if there is one)
+            max_length:int|None=None,  # truncate texts to this many tokens (default: the run's limit)
+            threshold:float|None=None, # label `bot` when p_bot >= this (default: the run's stored threshold, else 0.5)
+            backend:Literal["auto", "torch", "onnx", "onnx-int8"]="auto", # ONNX Runtime or PyTorch (auto: the run's fresh ONNX export if there is one)
+            threads:int|None=None,     # CPU threads (default: OMP_NUM_THREADS, else all cores): ONNX Runtime runs that many batches side by side
+           ) -> dict:                  # texts: `texts` and `results` (`Detector.predict`'s); a file: `predict_file`'s; both: `warnings`
     "Classify tweets given as arguments or in a CSV, JSONL or Parquet file (streamed; several workers under torchrun)."
     if threshold is not None: check_threshold(threshold)
     check_positive(batch_size); check_positive(max_length, "max length"); check_positive(chunk_rows, "chunk rows"); check_positive(threads, "threads")
@@ -581,18 +580,22 @@ def cli_predict(run:Path,                  # run directory written by `deepfake-
         warnings.simplefilter("always", TruncationWarning)
         if file is None:
             texts = check_texts(texts, where=lambda i: f"text {i+1} ({texts[i]!r:.30})")
-            res = Detector.from_pretrained(run, **load)(texts, threshold=threshold, progress=len(texts) > 500)
+            res = dict(texts=texts, results=Detector.from_pretrained(run, **load)(texts, threshold=threshold, progress=len(texts) > 500))
         else:
-            res = predict_file(run, file, out, column=column, format=None if format == "auto" else format, sep=sep,
-                               chunk_rows=chunk_rows, threshold=threshold, in_place=in_place, **load)
-    for w in caught:
-        if issubclass(w.category, TruncationWarning): print(f"warning: {w.message}", file=sys.stderr)
-        else: warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    if file is None:
-        if dist_env()[0] == 0:
-            print(f"{'label':<6} {'p_bot':>6}  text")
-            for t, r in zip(texts, res): print(f"{r['label']:<6} {r['p_bot']:>6.3f}  {t}")
-    elif out is not None and dist_env()[0] == 0:
-        print(f"wrote {res['rows']} rows to {out}: {res['bot']} bot, {res['human']} human"
-              + (f" ({res['workers']} workers)" if res["workers"] > 1 else ""))
-    return 0
+            res = predict_file(run, file, out, column=column, input_format=None if input_format == "auto" else input_format, sep=sep,
+                               chunk_rows=chunk_rows, threshold=threshold, overwrite=overwrite, **load)
+    for w in caught:   # over-long texts: reported once, by the printer; anything else warns as usual
+        if not issubclass(w.category, TruncationWarning): warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return {**res, "warnings": [str(w.message) for w in caught if issubclass(w.category, TruncationWarning)]}
+
+def show_predict(result:dict, # what `predict` returned
+                ):
+    "Print the labels of the texts, or what was written (on the first worker only); the truncation warnings on stderr."
+    for w in result["warnings"]: print(f"warning: {w}", file=sys.stderr)
+    if dist_env()[0] != 0: return
+    if "results" in result:
+        print(f"{'label':<6} {'p_bot':>6}  text")
+        for t, r in zip(result["texts"], result["results"]): print(f"{r['label']:<6} {r['p_bot']:>6.3f}  {t}")
+    elif result.get("out") is not None:
+        print(f"wrote {result['rows']} rows to {result['out']}: {result['bot']} bot, {result['human']} human"
+              + (f" ({result['workers']} workers)" if result["workers"] > 1 else ""))

@@ -6,30 +6,55 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/cli.html.md"""
 
 # %% ../nbs/10_cli.ipynb #5c564672
 from __future__ import annotations
-import argparse, collections.abc, dataclasses, importlib, inspect, os, sys, traceback, types, typing
-from .core import DetectError
-from .hub import quiet_libraries
+import argparse, ast, collections.abc, dataclasses, importlib, importlib.util, inspect, os, sys, traceback, types, typing
+from pathlib import Path
+from .core import OPTIONS, DetectError, bars_on, quiet_libraries
 
 # %% auto #0
-__all__ = ['COMMANDS', 'Param', 'type_kwargs', 'arg_help', 'params', 'add_options', 'call_with', 'build_parser', 'command_parser',
-           'main']
+__all__ = ['COMMANDS', 'ALIASES', 'Param', 'IMPLIED', 'doc_line', 'finite_float', 'type_kwargs', 'arg_help', 'params',
+           'config_class', 'option_help', 'cli_params', 'add_options', 'call_with', 'command_function', 'build_parser',
+           'command_parser', 'rewrite_aliases', 'main', 'type_name', 'options_table', 'md_table', 'option_conflicts']
 
 # %% ../nbs/10_cli.ipynb #40b6fcbf
-COMMANDS = {  # name: (module, one-line help)
-    "run":         ("workflow", "Do the whole job: data, training, evaluation, error analysis and a report; finished steps are skipped."),
-    "download":    ("data",  "Download the TweepFake splits and check their sha256."),
-    "data-report": ("data",  "Print counts, lengths and duplicates of a TweepFake folder."),
-    "train":       ("train", "Fine-tune a detector (OpenELM, MiniLM, SmolLM2, any checkpoint, or TF-IDF)."),
-    "evaluate":    ("evaluate", "Score a trained run on a split: metrics per class and generator, calibration."),
-    "predict":     ("bulk",  "Classify tweets given as arguments or in a CSV, JSONL or Parquet file (streamed; several workers under torchrun)."),
-    "generate":    ("generate", "Write machine tweets with a causal LM that is not the classifier."),
-    "import-archive": ("archive", "Turn an X/Twitter account archive or CSV export into human rows."),
-    "build-dataset": ("dataset", "Merge TweepFake with extra data: de-duplicated, balanced, disjoint splits."),
-    "zero-shot":   ("zeroshot", "Detect without training, from a causal LM's likelihood scores."),
-    "export":      ("export", "Write an ONNX copy of a run (optionally int8-quantised) for faster CPU prediction."),
-    "ensemble":    ("ensemble", "Combine trained runs (and text features) into one detector, cross-fitted on validation."),
-    "attack":      ("attack", "Score a run on perturbed tweets (homoglyphs, zero-width, typos, ...), with and without the defence."),
+COMMANDS = {  # name: (module, function, printer of its result: None when the function prints what it does itself)
+    "run":         ("workflow", "run", None),
+    "download":    ("data", "download_tweepfake", "show_download_tweepfake"),
+    "data-report": ("data", "data_report", "show_data_report"),
+    "train":       ("train", "train", "show_train"),
+    "evaluate":    ("evaluate", "evaluate", "show_evaluate"),
+    "predict":     ("bulk", "predict", "show_predict"),
+    "generate":    ("generate", "generate_tweets", "show_generate_tweets"),
+    "import-archive": ("archive", "import_archive", "show_import_archive"),
+    "build-dataset": ("dataset", "build_dataset", "show_build_dataset"),
+    "zero-shot":   ("zeroshot", "zero_shot", "show_zero_shot"),
+    "export":      ("export", "export", "show_export"),
+    "ensemble":    ("ensemble", "ensemble", "show_ensemble"),
+    "attack":      ("attack", "attack_run", "show_attack_run"),
 }
+
+ALIASES = {  # command: {old spelling: new}; "*": every command. Kept one release, with a note.
+    "run":      {"--detector": "--run", "--force": "--redo"},
+    "predict":  {"--in-place": "--overwrite", "--format": "--input-format"},
+    "export":   {"--force": "--overwrite"},
+    "attack":   {"--defend": "--compare-defence"},
+    "generate": {"--n-tweets": "--n"},
+    "zero-shot": {"--model": "--lm", "--eval-split": "--split"},
+}
+
+# %% ../nbs/10_cli.ipynb #a1ecc4e0
+def doc_line(module:str,   # a module of the package, e.g. "evaluate"
+             function:str, # a function (or class) defined at its top level
+            ) -> str:      # the first line of its docstring ("" if none)
+    "The first line of `function`'s docstring in `deepfake_detect.module`, read from the source (no import)."
+    name = f"deepfake_detect.{module}"
+    if name in sys.modules and not getattr(sys.modules[name], "__file__", None):   # a module made in memory (tests)
+        return (inspect.getdoc(getattr(sys.modules[name], function)) or "").splitlines()[0]
+    spec = importlib.util.find_spec(name)
+    tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+    for n in tree.body:
+        if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == function:
+            return (ast.get_docstring(n) or "").strip().splitlines()[0] if ast.get_docstring(n) else ""
+    raise DetectError(f"{name} has no function {function!r} (COMMANDS names it)")
 
 # %% ../nbs/10_cli.ipynb #3ebb5d97
 def _strip_none(tp):
@@ -38,6 +63,14 @@ def _strip_none(tp):
         args = [a for a in typing.get_args(tp) if a is not type(None)]
         return args[0] if args else str
     return tp
+
+def finite_float(s:str) -> float:
+    "A float from the command line that is a finite number (`nan`, `inf` are refused with the option's name)."
+    import math
+    try: v = float(s)
+    except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a number") from None
+    if not math.isfinite(v): raise argparse.ArgumentTypeError(f"{s!r} is not a finite number")
+    return v
 
 def type_kwargs(tp,                    # a type annotation: `int`, `Path|None`, `list[str]`, `Literal["a","b"]`, ...
                 positional:bool=False, # for a positional argument (a list then takes zero or more values)
@@ -50,6 +83,7 @@ def type_kwargs(tp,                    # a type annotation: `int`, `Path|None`, 
     if origin in (list, tuple, set, frozenset, collections.abc.Sequence):
         fixed = origin is tuple and args and args[-1] is not Ellipsis
         return {**(type_kwargs(args[0]) if args else {}), "nargs": len(args) if fixed else "*" if positional else "+"}
+    if tp is float: return dict(type=finite_float)
     return dict(type=tp) if isinstance(tp, type) and tp is not inspect.Parameter.empty else {}
 
 # %% ../nbs/10_cli.ipynb #823e4a06
@@ -68,6 +102,7 @@ def arg_help(doc:str|None,    # the parameter's docments comment
 # %% ../nbs/10_cli.ipynb #2c7266d4
 Param = collections.namedtuple("Param", "name kind type default doc")
 _EMPTY, _P = inspect.Parameter.empty, inspect.Parameter
+IMPLIED = {"progress": bars_on}   # parameters the command line fills itself: name -> function giving the value
 
 def _hints(obj):
     try: return typing.get_type_hints(obj)
@@ -78,7 +113,7 @@ def params(obj # a function, or a dataclass
     "The parameters of function `obj`, or the fields of dataclass `obj`, as a parser needs them."
     from fastcore.docments import docments
     try: docs = docments(obj, full=False, args_kwargs=True)
-    except OSError: docs = {}  # no source to read comments from (e.g. defined in `python -c`)
+    except (OSError, TypeError): docs = {}  # no source to read comments from (e.g. defined in `python -c`)
     hints = _hints(obj)
     if dataclasses.is_dataclass(obj):
         def dflt(f): return (f.default if f.default is not dataclasses.MISSING else
@@ -93,25 +128,44 @@ def params(obj # a function, or a dataclass
         res.append(Param(name, kind, tp, default, docs.get(name)))
     return res
 
+def config_class(fn) -> type|None:
+    "The dataclass of `fn`'s first parameter (`train(cfg:TrainConfig)`), if it is one."
+    ps = list(inspect.signature(fn).parameters.values())
+    tp = _hints(fn).get(ps[0].name) if ps else None
+    return tp if isinstance(tp, type) and dataclasses.is_dataclass(tp) else None
+
+def option_help(p:Param) -> str|None:
+    "The help of parameter `p`: `core.OPTIONS`' for a common option, unless `p` is its optional form (default None) with a comment of its own."
+    o = OPTIONS.get(p.name)
+    if o is None or (o.default is _EMPTY and p.default is None and p.doc): return p.doc
+    return o.help
+
+def cli_params(obj # a command's function, or a dataclass
+              ) -> list[Param]:
+    "The parameters of `obj` that are command-line arguments: not implied, not Python-only (unannotated with a default)."
+    if not dataclasses.is_dataclass(obj) and (cls := config_class(obj)) is not None: return cli_params(cls)
+    return [p for p in params(obj) if p.name not in IMPLIED and not (p.type is _EMPTY and p.default is not _EMPTY)]
+
 # %% ../nbs/10_cli.ipynb #e892c6e4
 def add_options(parser:argparse.ArgumentParser, # the parser (or subparser) to fill
                 obj,                   # a command function (its parameters) or a dataclass (its fields)
                 suppress:bool=False,   # leave options that are not given out of the parsed namespace
                ) -> argparse.ArgumentParser: # `parser`
-    "Add an argument to `parser` for each parameter of `obj`: type, default and help from its signature and docments."
-    for p in params(obj):
+    "Add an argument to `parser` for each of `cli_params(obj)`: type, default and help from its signature and docments."
+    for p in cli_params(obj):
+        doc = option_help(p)
         kw = type_kwargs(p.type, positional=True) if p.kind is _P.VAR_POSITIONAL else type_kwargs(p.type)
         if p.kind is _P.VAR_POSITIONAL: kw["nargs"] = "*"
         if p.kind is not _P.KEYWORD_ONLY and p.default is _EMPTY and "action" not in kw:
             if kw.get("nargs") == "+": kw["nargs"] = "*"
             a = parser.add_argument(p.name, metavar=p.name.upper(), **kw)
-            a.help = arg_help(p.doc)
+            a.help = arg_help(doc)
             continue
         required = p.default is _EMPTY
         default = (argparse.SUPPRESS if suppress else None if required else
                    list(p.default) if isinstance(p.default, (list, tuple, set, frozenset)) else p.default)
         a = parser.add_argument("--" + p.name.replace("_", "-"), dest=p.name, required=required, default=default, **kw)
-        a.help = arg_help(p.doc, p.default, required)   # set after: some Pythons' BooleanOptionalAction edit `help`
+        a.help = arg_help(doc, p.default, required)   # set after: some Pythons' BooleanOptionalAction edit `help`
     return parser
 
 # %% ../nbs/10_cli.ipynb #a49c2823
@@ -130,19 +184,30 @@ def call_with(fn,        # the command function
     return fn(*args, **kw)
 
 # %% ../nbs/10_cli.ipynb #4dae115f
-def _fn_name(cmd): return "cli_" + cmd.replace("-", "_")
+def command_function(cmd:str # a name in `COMMANDS`
+                    ) -> tuple: # (the function, its printer or None)
+    "The function that is command `cmd`, and the printer of its result (imports its module)."
+    mod, fn, printer = COMMANDS[cmd]
+    m = importlib.import_module(f"deepfake_detect.{mod}")
+    return getattr(m, fn), (getattr(m, printer) if printer else None)
 
 def _fill(p:argparse.ArgumentParser, cmd:str):
     "Add the options of `cmd` to `p`; returns the function that runs `cmd` on the parsed namespace."
-    mod = importlib.import_module(f"deepfake_detect.{COMMANDS[cmd][0]}")
-    fn = getattr(mod, _fn_name(cmd))
-    old = getattr(mod, _fn_name(cmd) + "_args", None)
-    if old is not None:  # a module not converted yet: it fills the parser, and its command takes the namespace
-        old(p)
-        return fn
-    p.description = inspect.getdoc(fn) or p.description
-    add_options(p, fn)
-    return lambda ns: call_with(fn, vars(ns))
+    fn, printer = command_function(cmd)
+    p.description = inspect.getdoc(fn).splitlines()[0] if inspect.getdoc(fn) else p.description
+    cls = config_class(fn)
+    add_options(p, cls or fn, suppress=cls is not None)
+    def run(ns):
+        opts = {k: v for k, v in vars(ns).items() if k != "command"}
+        implied = {k: f() for k, f in IMPLIED.items() if k in inspect.signature(fn).parameters}
+        if cls is not None:   # options not given are left out: the dataclass (or its `from_options`) fills them
+            names = {f.name for f in dataclasses.fields(cls)}
+            make = getattr(cls, "from_options", None) or cls
+            res = fn(make(**{k: v for k, v in opts.items() if k in names}), **implied)
+        else: res = call_with(fn, {**opts, **implied})
+        if printer is None: return res if isinstance(res, int) and not isinstance(res, bool) else 0
+        return call_with(printer, {**opts, "result": res})
+    return run
 
 def build_parser(only:str|None=None # also add the options of this command (imports its module)
                 ) -> argparse.ArgumentParser:
@@ -152,7 +217,8 @@ def build_parser(only:str|None=None # also add the options of this command (impo
     p.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
     p.add_argument("--verbose", action="store_true", help="show every library warning and progress bar")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (mod, help) in COMMANDS.items():
+    for name, (mod, fn, _) in COMMANDS.items():
+        help = doc_line(mod, fn)
         sp = sub.add_parser(name, help=help, description=help)
         if name == only: _fill(sp, name)
     return p
@@ -160,13 +226,30 @@ def build_parser(only:str|None=None # also add the options of this command (impo
 def command_parser(cmd:str # a name in `COMMANDS`
                   ) -> tuple: # (the parser of `deepfake-detect cmd`, the function that runs it on its namespace)
     "The parser of one command, and how to run it."
-    p = argparse.ArgumentParser(prog=f"deepfake-detect {cmd}", description=COMMANDS[cmd][1])
+    p = argparse.ArgumentParser(prog=f"deepfake-detect {cmd}", description=doc_line(*COMMANDS[cmd][:2]))
     return p, _fill(p, cmd)
 
 # %% ../nbs/10_cli.ipynb #00d8e214
 def _parse(p:argparse.ArgumentParser, argv:list[str]) -> argparse.Namespace:
     try: return p.parse_intermixed_args(argv)
     except TypeError: return p.parse_args(argv)  # a parser intermixed parsing refuses (argparse.REMAINDER, ...)
+
+def rewrite_aliases(cmd:str,        # the command
+                    argv:list[str], # its arguments
+                   ) -> list[str]:  # with old spellings replaced (a note on stderr for each)
+    "Replace the old spellings of `cmd`'s options (`ALIASES`) by the new ones, saying so on stderr."
+    al = {**ALIASES.get("*", {}), **ALIASES.get(cmd, {})}
+    out = []
+    for a in argv:
+        k, eq, v = a.partition("=")
+        new = al.get(k)
+        if new is None and k.startswith("--no-") and al.get("--" + k[5:], "").startswith("--"):
+            new = "--no-" + al["--" + k[5:]][2:]             # --no-force -> --no-overwrite
+        if new is not None:
+            print(f"note: {k} is now {new}; the old spelling goes away in the next release", file=sys.stderr)
+            a = new + (eq + v if eq else "")
+        out.append(a)
+    return out
 
 def main(argv:list[str]|None=None # arguments (default: `sys.argv[1:]`)
         ) -> int:
@@ -180,7 +263,7 @@ def main(argv:list[str]|None=None # arguments (default: `sys.argv[1:]`)
             build_parser().print_help()
             return 0
         parser, run = command_parser(top.command)
-        ns = _parse(parser, argv[i+1:])
+        ns = _parse(parser, rewrite_aliases(top.command, argv[i+1:]))
         with quiet_libraries(verbose=top.verbose or bool(getattr(ns, "verbose", False))): return int(run(ns) or 0)
     except SystemExit as e:  # argparse: --help or a usage error
         return 0 if e.code is None else e.code if isinstance(e.code, int) else 1
@@ -198,3 +281,66 @@ def main(argv:list[str]|None=None # arguments (default: `sys.argv[1:]`)
 
 # %% ../nbs/10_cli.ipynb #d33ab059
 if __name__ == "__main__" and "__file__" in globals(): sys.exit(main())  # `python -m deepfake_detect.cli ...` (not in a notebook)
+
+# %% ../nbs/10_cli.ipynb #19831804
+def type_name(tp) -> str:
+    "A short name of annotation `tp`: `Path|None`, `list[str]`, `Literal['a','b']`."
+    if tp is _EMPTY: return ""
+    if isinstance(tp, str): return tp.replace(" ", "")
+    o, a = typing.get_origin(tp), typing.get_args(tp)
+    if o in (typing.Union, types.UnionType): return "|".join(type_name(x) for x in a)
+    if o is typing.Literal: return "{" + ",".join(map(str, a)) + "}"
+    if o is not None: return f"{getattr(o, '__name__', str(o))}[{','.join(type_name(x) for x in a)}]"
+    return "None" if tp is type(None) else getattr(tp, "__name__", str(tp))
+
+def options_table(cmd:str # a name in `COMMANDS`
+                 ) -> "pd.DataFrame": # one row per argument: option, type, default, help
+    "The arguments of command `cmd`, from its function's signature and docments (and `core.OPTIONS`)."
+    import pandas as pd
+    fn, _ = command_function(cmd)
+    rows = []
+    for p in cli_params(fn):
+        positional = p.kind is not _P.KEYWORD_ONLY and p.default is _EMPTY and p.type is not bool
+        name = p.name.upper() if positional else "--" + p.name.replace("_", "-")
+        dflt = "(positional)" if positional else "(required)" if p.default is _EMPTY else _show(p.default)
+        rows.append(dict(option=name, type=type_name(p.type), default=dflt,
+                         help=option_help(p) or ""))
+    return pd.DataFrame(rows, columns=["option", "type", "default", "help"]).set_index("option")
+
+def md_table(df:"pd.DataFrame") -> str:
+    "`df` (with its index) as a Markdown table, `|` escaped, options and types as code."
+    def cell(v, c): v = str(v).replace("|", "\\|"); return f"`{v}`" if c in ("option", "type") and v else v
+    cols = [df.index.name or "", *df.columns]
+    rows = [[cell(i, cols[0]), *(cell(v, c) for v, c in zip(r, df.columns))] for i, r in zip(df.index, df.itertuples(index=False))]
+    return "\n".join("| " + " | ".join(r) + " |" for r in [cols, ["---"] * len(cols), *rows])
+
+# %% ../nbs/10_cli.ipynb #460e1ea0
+def _base(tp) -> str:
+    "The kind of value an annotation takes, for comparing options: `int`, `str` (also for a Literal of str), `list[...]`."
+    if isinstance(tp, str): return tp.replace(" ", "").replace("|None", "")
+    o, a = typing.get_origin(tp), typing.get_args(tp)
+    if o in (typing.Union, types.UnionType): return "|".join(_base(x) for x in a if x is not type(None))
+    if o is typing.Literal: return type(a[0]).__name__
+    if o in (list, tuple, set, frozenset, collections.abc.Sequence): return f"list[{_base(a[0]) if a else ''}]"
+    return type_name(tp)
+
+_OWN = {"out"}   # names whose meaning is each command's own (what it writes): their help says what
+
+def option_conflicts() -> list[str]:
+    "Each option that has two defaults or two kinds of value: against `core.OPTIONS`, or between two commands."
+    seen, bad = {}, []
+    for cmd in COMMANDS:
+        for p in cli_params(command_function(cmd)[0]):
+            d = list(p.default) if isinstance(p.default, (tuple, list)) else p.default
+            if p.name in OPTIONS:
+                o = OPTIONS[p.name]
+                optional_form = o.default is _EMPTY and d is None     # e.g. `run --run RUN`: an existing run, or none
+                if (d != o.default and not optional_form) or _base(p.type) != _base(o.type):
+                    bad.append(f"{cmd} --{p.name.replace('_', '-')}: {type_name(p.type)} = {d!r}; "
+                               f"core.OPTIONS says {o.type} = {o.default!r}")
+            elif p.name not in _OWN:
+                seen.setdefault(p.name, {}).setdefault((repr(d), _base(p.type)), []).append(cmd)
+    for name, ways in seen.items():
+        if len(ways) > 1:
+            bad.append(f"--{name.replace('_', '-')} differs: " + "; ".join(f"{', '.join(c)}: {b} = {d}" for (d, b), c in ways.items()))
+    return bad

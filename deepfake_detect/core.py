@@ -1,4 +1,4 @@
-"""Shared plumbing: user-facing errors, atomic writes, checksums, paths, seeds and devices.
+"""Shared plumbing: user-facing errors, atomic writes, checksums, paths, seeds and devices, the console, the policies and options every command shares.
 
 Docs: https://deepfake-detect.github.io/deepfake-detect/core.html.md"""
 
@@ -6,12 +6,14 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #462c26b3
 from __future__ import annotations
-import hashlib, os, random, sys, tempfile
+import contextlib, dataclasses, hashlib, inspect, os, random, sys, tempfile, warnings
 from contextlib import contextmanager
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['DetectError', 'atomic_write', 'sha256_file', 'cache_dir', 'repo_root', 'set_seed', 'get_device', 'library_versions']
+__all__ = ['DEFAULT_THRESHOLD', 'FPR_LEVELS', 'OPTIONS', 'DetectError', 'atomic_write', 'sha256_file', 'cache_dir', 'set_seed',
+           'get_device', 'library_versions', 'bars_on', 'quiet_libraries', 'sigmoid', 'cpu_threads', 'decode_utf8',
+           'read_text', 'check_threshold', 'check_positive', 'Option']
 
 # %% ../nbs/00_core.ipynb #09f23c28
 class DetectError(Exception):
@@ -68,15 +70,6 @@ def cache_dir(*parts:str # sub-folders below the cache root
     p.mkdir(parents=True, exist_ok=True)
     return p
 
-# %% ../nbs/00_core.ipynb #84f01cbf
-def repo_root() -> Path|None:
-    "The root of the source checkout this package was imported from, if any."
-    here = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
-    for p in [here, *here.parents]:
-        if (p/"pyproject.toml").exists() and (p/"nbs").is_dir(): return p
-    return None
-
-
 # %% ../nbs/00_core.ipynb #41b8d91b
 def set_seed(seed:int=42 # the seed for python, numpy and torch
             ) -> None:
@@ -114,3 +107,114 @@ def library_versions() -> dict:
         try: out[name] = version(name)
         except PackageNotFoundError: out[name] = None
     return out
+
+# %% ../nbs/00_core.ipynb #60532105
+def bars_on() -> bool:
+    "Whether progress bars can be drawn: stderr is a terminal."
+    try: return sys.stderr.isatty()
+    except (AttributeError, ValueError): return False
+
+# %% ../nbs/00_core.ipynb #059c5f20
+_NOISE = [r".*'pin_memory' argument is set as true but no accelerator is found"]  # UserWarnings nobody can act on
+
+@contextlib.contextmanager
+def quiet_libraries(verbose:bool=False, # show every warning
+                    bars:bool|None=None, # library progress bars (default: only when stderr is a terminal)
+                   ):
+    "Within the block: library progress bars only on a terminal; only warnings a user can act on unless `verbose`."
+    import datasets
+    from transformers.utils import logging as tlog
+    bars = bars_on() if bars is None else bars
+    was = datasets.is_progress_bar_enabled(), tlog.is_progress_bar_enabled()
+    try:
+        if not bars:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")   # datasets warns when an environment variable keeps its bars on
+                datasets.disable_progress_bars(); tlog.disable_progress_bar()
+        with warnings.catch_warnings():
+            if not verbose:
+                for c in (FutureWarning, DeprecationWarning, PendingDeprecationWarning):
+                    warnings.filterwarnings("ignore", category=c)
+                for m in _NOISE: warnings.filterwarnings("ignore", message=m)
+            yield
+    finally:
+        if was[0]: datasets.enable_progress_bars()
+        if was[1]: tlog.enable_progress_bar()
+
+# %% ../nbs/00_core.ipynb #bc1dbb11
+DEFAULT_THRESHOLD = 0.5     # `bot` when p_bot >= this, for a run that stores no threshold of its own
+FPR_LEVELS = (0.01, 0.05)   # false-positive rates at which the TPR (and the operating points) are reported
+
+def sigmoid(z # a score, or an array of them
+           ):  # float array of probabilities in (0, 1)
+    "The logistic function 1 / (1 + e^-z), as float64, without overflow warnings for large |z|."
+    import numpy as np
+    z = np.asarray(z, dtype=float)
+    with np.errstate(over="ignore"): return 1 / (1 + np.exp(-z))
+
+# %% ../nbs/00_core.ipynb #b1d1b566
+def cpu_threads() -> int:
+    "CPU threads to use by default: `OMP_NUM_THREADS` when set (torchrun sets 1 per worker), else the cores this process may run on."
+    n = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if n.isdigit() and int(n) > 0: return int(n)
+    try: return len(os.sched_getaffinity(0))
+    except AttributeError: return os.cpu_count() or 1
+
+# %% ../nbs/00_core.ipynb #d2c1a746
+def decode_utf8(data:bytes,   # the file's bytes
+                path,         # the file, for the message
+               ) -> str:
+    "`data` decoded as UTF-8 (a BOM is dropped); a `DetectError` naming `path` and the byte offset otherwise."
+    try: return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise DetectError(f"{path} is not UTF-8 text (byte {e.start}: {data[e.start:e.start+1]!r}); "
+                          "save it as UTF-8 (e.g. `iconv -f latin1 -t utf-8`) and try again") from None
+
+def read_text(path, # a text file
+             ) -> str:
+    "The text of `path` as UTF-8 (BOM allowed), with a `DetectError` naming the file when it is not."
+    return decode_utf8(Path(path).read_bytes(), path)
+
+# %% ../nbs/00_core.ipynb #c901c0d8
+def check_threshold(threshold:float, # label `bot` when p_bot >= threshold
+                   ) -> float:
+    "`threshold` as a float if it is a probability in [0, 1]; else `DetectError`."
+    import numbers
+    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not 0 <= threshold <= 1:  # NaN too
+        raise DetectError(f"threshold {threshold!r} is not a probability: give a number from 0 to 1 (--threshold)")
+    return float(threshold)
+
+def check_positive(value:int|None, # a count (None: use the default)
+                   name:str="batch size", # what it is, for the message (its option is `--` + dashed name)
+                  ) -> int|None:
+    "`value` if it is None or a whole number >= 1; else `DetectError`."
+    import numbers
+    if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1):
+        raise DetectError(f"{name} {value!r} must be a whole number of at least 1 (--{name.replace(' ', '-')})")
+    return value
+
+# %% ../nbs/00_core.ipynb #42dd11f8
+_REQUIRED = inspect.Parameter.empty
+
+@dataclasses.dataclass(frozen=True)
+class Option:
+    "One common option: its type (as written in signatures), default and help."
+    type: str              # the annotation, as a string (`"Path|None"`)
+    default: object        # the default (`inspect.Parameter.empty`: required)
+    help: str              # the help text every command shows for it
+
+OPTIONS = {o: Option(*v) for o, v in {
+    "run":         ("Path", _REQUIRED, "run directory written by `train` or `ensemble` (or a Hugging Face model folder, where it makes sense)"),
+    "runs":        ("list[Path]", _REQUIRED, "run directories written by `train`"),
+    "data":        ("Path|None", None, "folder with the TweepFake-format CSVs (default: $DEEPFAKE_DETECT_DATA, else the download cache; `generate` without it writes on built-in topics)"),
+    "split":       ("str", "validation", "which split of --data to use"),
+    "seed":        ("int", 42, "random seed (initialisation, shuffling, samples)"),
+    "device":      ("str|None", None, "cuda, cpu, mps, ... (default: the GPU if there is one)"),
+    "threads":     ("int|None", None, "CPU threads for this process (default: $OMP_NUM_THREADS, else the cores it may use; generation and zero-shot scoring take those of them the load average leaves idle)"),
+    "batch_size":  ("int|None", None, "texts per forward pass (default: what suits the command and device: 64 for PyTorch prediction, 16 with ONNX Runtime, 256 on a GPU; the preset's when training; 8 prompts when generating; 16 for zero-shot scoring)"),
+    "max_samples": ("int|None", None, "use a fixed random sample of this many tweets, stratified by class and generator and drawn with --seed (default: all)"),
+    "threshold":   ("float|None", None, "label `bot` when p_bot >= this (default: the run's stored threshold, else 0.5)"),
+    "target_fpr":  ("float|None", None, "choose the threshold on validation for this false-positive rate, strictly between 0 and 1, e.g. 0.01"),
+    "plots":       ("bool", True, "write the PNG plots"),
+    "overwrite":   ("bool", False, "replace the output if it exists (only what this package wrote there)"),
+}.items()}

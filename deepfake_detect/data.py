@@ -16,14 +16,15 @@ import numpy as np
 import pandas as pd
 from fastcore.basics import patch
 from tqdm.auto import tqdm
-from .core import DetectError, atomic_write, cache_dir, sha256_file
+from .core import DetectError, atomic_write, cache_dir, check_positive, read_text, sha256_file
 from .tweets import (LABELS, SPLITS, TWEEPFAKE_GENERATORS, TWEET_COLUMNS, load_built, near_key,
                                      normalise_text, tweet_features, _ENTITY, _HAS_ESCAPE)
 
 # %% auto #0
-__all__ = ['TWEEPFAKE_COMMIT', 'TWEEPFAKE_BASE_URL', 'URLS', 'SHA256', 'DATA_ENV', 'BASE_URL_ENV', 'default_data_dir',
-           'SplitFile', 'read_tweepfake_csv', 'data_folder', 'load_tweepfake', 'make_fixture', 'download_tweepfake',
-           'DataReport', 'data_report', 'cli_download', 'cli_data_report']
+__all__ = ['TWEEPFAKE_COMMIT', 'TWEEPFAKE_BASE_URL', 'URLS', 'SHA256', 'DATA_ENV', 'BASE_URL_ENV', 'REPORT_FILE', 'LENGTHS_PLOT',
+           'default_data_dir', 'SplitFile', 'read_tweepfake_csv', 'data_folder', 'load_tweepfake', 'make_fixture',
+           'stratified_subset', 'download_tweepfake', 'DataReport', 'data_report', 'show_download_tweepfake',
+           'show_data_report']
 
 # %% ../nbs/01_data.ipynb #8d0fb890
 TWEEPFAKE_COMMIT = "822f238bb3254a109e4ad969bebb2ab4b0b13f7d"
@@ -45,13 +46,6 @@ def default_data_dir() -> Path:
     return Path(env).expanduser() if env else cache_dir("tweepfake")
 
 # %% ../nbs/01_data.ipynb #098d6eff
-def _decode(path, data):
-    try: return data.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as e:
-        line = data[:e.start].count(b"\n") + 1
-        raise DetectError(f"{path}: line {line} (byte offset {e.start}): bytes {data[e.start:e.end+3]!r} are not "
-                          "valid UTF-8; re-save the file as UTF-8") from None
-
 def _check_header(path, header):
     if header == TWEET_COLUMNS: return
     if not header: raise DetectError(f"{path}: line 1 is blank; expected the header {';'.join(TWEET_COLUMNS)}")
@@ -104,7 +98,7 @@ def read_tweepfake_csv(path:str|Path,             # a TweepFake-format CSV file
     path = Path(path)
     if path.is_dir(): raise DetectError(f"{path} is a folder, not a file; expected a ';'-separated TweepFake CSV file")
     if not path.is_file(): raise DetectError(f"{path}: file not found")
-    reader = csv.reader(io.StringIO(_decode(path, path.read_bytes()), newline=""), delimiter=";", quotechar='"', strict=True)
+    reader = csv.reader(io.StringIO(read_text(path), newline=""), delimiter=";", quotechar='"', strict=True)
     rows, empty, prev_line = [], [], 0
     try:
         header = next(reader, None)
@@ -122,7 +116,7 @@ def read_tweepfake_csv(path:str|Path,             # a TweepFake-format CSV file
                           "double quotes around the text (a quote inside a quoted text is written twice)") from None
     if not rows and not empty:
         raise DetectError(f"{path}: no data rows after the header; a TweepFake split holds tweets (an interrupted "
-                          "download or copy? run `deepfake-detect download --force`)")
+                          "download or copy? run `deepfake-detect download --overwrite`)")
     if empty:
         warnings.warn(f"{path}: dropped {len(empty)} row(s) with empty text (lines {', '.join(map(str, empty[:10]))}"
                       + (", ..." if len(empty) > 10 else "") + ")")
@@ -248,6 +242,26 @@ def make_fixture(dest:str|Path, # folder to write train.csv, validation.csv and 
             w.writerows(rows)
     return dest
 
+# %% ../nbs/01_data.ipynb #dc2aed28
+def stratified_subset(ds,           # a `datasets.Dataset` or a DataFrame with `generator` (and `label`) columns
+                      n:int|None,   # rows to keep (None, or at least `len(ds)`: all of them)
+                      seed:int=42,  # seed of the draw
+                     ):             # the same kind as `ds`: the rows kept, in their original order
+    "A fixed random sample of `n` rows whose class and generator mix matches the whole (`--max-samples`)."
+    if n is None or n >= len(ds): return ds
+    check_positive(n, "max samples")
+    frame = isinstance(ds, pd.DataFrame)
+    cols = list(ds.columns) if frame else ds.column_names
+    if "generator" not in cols: raise DetectError(f"a stratified sample needs a generator column; the data has {cols}")
+    labels = list(ds["label"]) if "label" in cols else [""] * len(ds)
+    strata = np.asarray([f"{g}\t{l}" for g, l in zip(ds["generator"], labels)])
+    rng, key = np.random.default_rng(seed), np.empty(len(strata))
+    for s in np.unique(strata):         # spread each stratum's shuffled members evenly over [0, 1)
+        idx = np.flatnonzero(strata == s)
+        key[rng.permutation(idx)] = (np.arange(len(idx)) + rng.random()) / len(idx)
+    keep = sorted(np.argsort(key, kind="stable")[:n].tolist())
+    return ds.iloc[keep] if frame else ds.select(keep)
+
 # %% ../nbs/01_data.ipynb #a4ef3976
 def _manual_help(dest, splits):
     lines = [f"  {URLS[s]}\n      sha256 {SHA256[s]}" for s in splits]
@@ -295,14 +309,14 @@ def _fetch(url, target, want, timeout):
                               f"download is corrupt or the mirror holds other data; {target} was not written")
 
 # %% ../nbs/01_data.ipynb #b9467deb
-def download_tweepfake(data:str|Path|None=None, # folder to write to (default: `default_data_dir()`)
-                       force:bool=False,        # download again even when a valid file is present
-                       base_url:str|Path|None=None, # mirror URL or folder holding the files (default: `$DEEPFAKE_DETECT_BASE_URL`, else the authors' repository)
-                       splits=SPLITS,           # which splits to fetch
-                       sha256:dict|None=None,   # expected digest per split (default: the published `SHA256`)
-                       timeout:float=60,        # seconds to wait for the server
-                      ) -> Path:                # the folder holding the checked files
-    "Download the TweepFake splits into `data`, checking each file's sha256."
+def download_tweepfake(data:Path|None=None,    # folder to write to (default: `default_data_dir()`)
+                       overwrite:bool=False,   # download again even files that are present and valid
+                       base_url:str|None=None, # a mirror to fetch from: an http(s) or file URL, or a folder holding the CSVs (default: $DEEPFAKE_DETECT_BASE_URL, else the authors' repository)
+                       splits:list[Literal["train", "validation", "test"]]=SPLITS, # which splits to fetch
+                       sha256=None,            # expected digest per split (default: the published `SHA256`)
+                       timeout:float=60,       # seconds to wait for the server
+                      ) -> Path:               # the folder holding the checked files
+    "Download the TweepFake splits and check their sha256."
     dest = Path(data).expanduser() if data is not None else default_data_dir()
     if dest.exists() and not dest.is_dir(): raise DetectError(f"{dest} is a file, not a folder; choose another --data")
     dest.mkdir(parents=True, exist_ok=True)
@@ -312,7 +326,7 @@ def download_tweepfake(data:str|Path|None=None, # folder to write to (default: `
         if s not in SPLITS: raise DetectError(f"unknown split {s!r}; expected one of {', '.join(SPLITS)}")
         target, want = dest/f"{s}.csv", sums[s]
         if target.is_dir(): raise DetectError(f"{target} is a folder, not a file; remove it and download again")
-        if target.exists() and not force:
+        if target.exists() and not overwrite:
             if (have := sha256_file(target)) == want: continue
             warnings.warn(f"{target} has sha256 {have}, expected {want}: downloading it again")
         url = URLS[s] if base_url is None else _join(base_url, f"{s}.csv")
@@ -333,7 +347,7 @@ def _frame(dsd):
                               if c in d.column_names]).to_pandas()
         if "raw_text" not in t: t["raw_text"] = t.text
         if "screen_name" not in t: t["screen_name"] = ""
-        if "generator" not in t: t["generator"] = np.where(t.label.to_numpy() == 0, "human", "bot")
+        if "generator" not in t: t["generator"] = np.array(LABELS)[t.label.to_numpy()]
         t.insert(0, "split", s)
         t["label"] = np.array(LABELS)[t.label.to_numpy()] if len(t) else t.label.astype(str)
         parts.append(t)
@@ -429,6 +443,7 @@ class DataReport:
     accounts_in_every_split: int    # accounts that appear in every split
     n_accounts: int                 # accounts overall
     table: pd.DataFrame = field(repr=False, default=None) # one row per tweet: split, text, label, generator, words, chars, ...
+    files: list = field(default_factory=list) # the files `data_report` wrote (into its `out` folder)
 
     def leakage_note(self) -> str:
         "A sentence on how much `screen_name` gives away."
@@ -477,11 +492,29 @@ def plot_lengths(self:DataReport, ax=None): # matplotlib axes pair to draw into 
     return fig
 
 # %% ../nbs/01_data.ipynb #c1e90144
-def data_report(data,                 # a folder to load, or a `DatasetDict` from `load_tweepfake`
-                dropped:dict|None=None, # {split: rows dropped for empty text} (default: counted when `data` is a folder)
+REPORT_FILE, LENGTHS_PLOT = "data_report.txt", "lengths.png"   # what `data_report` writes into `out`
+
+def _write_report(rep:DataReport, out:Path, plots:bool) -> list[Path]:
+    "Write the report's text (and its length plot) into the folder `out`; the files written."
+    out = Path(out).expanduser()
+    if out.exists() and not out.is_dir(): raise DetectError(f"{out} is a file, not a folder; --out names the folder for the report")
+    with atomic_write(out/REPORT_FILE) as f: f.write(rep.to_text() + "\n")
+    files = [out/REPORT_FILE]
+    if plots:
+        from matplotlib.figure import Figure   # no pyplot: the caller's backend (a notebook's, say) is left alone
+        fig = Figure(figsize=(10, 3.2))
+        rep.plot_lengths(fig.subplots(1, 2))
+        with atomic_write(out/LENGTHS_PLOT, "wb") as f: fig.savefig(f, format="png", dpi=120)
+        files.append(out/LENGTHS_PLOT)
+    return files
+
+def data_report(data:Path|None=None, # a folder of splits (default: `default_data_dir()`), or a `DatasetDict` from `load_tweepfake`
+                dropped=None,        # {split: rows dropped for empty text} (default: counted when `data` is a folder)
+                out:Path|None=None,  # also write the report (data_report.txt) into this folder
+                plots:bool=True,     # with `out`: also write the length histograms (lengths.png) there
                ) -> DataReport:
-    "Counts, lengths, duplicates, empty texts, normalisation and account leakage of TweepFake splits."
-    if isinstance(data, (str, Path)):
+    "Report counts, lengths, duplicates, empty texts and account leakage of TweepFake splits."
+    if data is None or isinstance(data, (str, Path)):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the report counts the dropped empty texts itself
             data, found = load_tweepfake(data, return_dropped=True)
@@ -496,32 +529,23 @@ def data_report(data,                 # a folder to load, or a `DatasetDict` fro
     norm = pd.DataFrame({"escapes raw": has("raw_text", _HAS_ESCAPE), "escapes after": has("text", _HAS_ESCAPE),
                          "entities raw": has("raw_text", _ENTITY), "entities after": has("text", _ENTITY)})
     accounts, multi, every, n = _accounts(df, splits)
-    return DataReport(counts=_counts(df, splits), lengths=_lengths(df, splits), duplicates=_dups_within(df, splits),
-                      cross_duplicates=_dups_across(df, splits), empty=empty, normalisation=norm, accounts=accounts,
-                      multi_label_accounts=multi, accounts_in_every_split=every, n_accounts=n, table=df)
+    rep = DataReport(counts=_counts(df, splits), lengths=_lengths(df, splits), duplicates=_dups_within(df, splits),
+                     cross_duplicates=_dups_across(df, splits), empty=empty, normalisation=norm, accounts=accounts,
+                     multi_label_accounts=multi, accounts_in_every_split=every, n_accounts=n, table=df)
+    if out is not None: rep.files = _write_report(rep, out, plots)
+    return rep
 
 # %% ../nbs/01_data.ipynb #c4780a38
-def cli_download(data:Path|None=None,  # folder to write to (default: $DEEPFAKE_DETECT_DATA, else the per-user cache)
-                 force:bool=False,     # download again even files that are present and valid
-                 splits:list[Literal["train", "validation", "test"]]=list(SPLITS), # which splits to fetch
-                 base_url:str|None=None, # a mirror to fetch from: an http(s) or file URL, or a folder holding the CSVs (default: $DEEPFAKE_DETECT_BASE_URL, else the authors' repository)
-                ) -> int:
-    "Download the TweepFake splits and check their sha256."
-    dest = download_tweepfake(data, force=force, base_url=base_url, splits=splits)
+def show_download_tweepfake(result:Path, # the folder `download_tweepfake` returned
+                            splits=SPLITS,   # the splits fetched
+                            **opts):   # the command's other options (unused)
+    "Print what `deepfake-detect download` checked, and where the files are."
     for s in splits: print(f"{s}.csv  sha256 ok  {SHA256[s][:16]}…")
-    print(f"TweepFake is in {dest}")
+    print(f"TweepFake is in {result}")
 
 # %% ../nbs/01_data.ipynb #924ef262
-def cli_data_report(data:Path|None=None, # folder with train.csv / validation.csv / test.csv (default: $DEEPFAKE_DETECT_DATA, else the per-user cache)
-                    plot:Path|None=None, # also save the length histograms to this file (.png, .pdf, .svg)
-                   ) -> int:
-    "Print counts, lengths and duplicates of a TweepFake folder."
-    rep = data_report(data_folder(data))
-    print(rep.to_text())
-    if plot is None: return 0
-    import matplotlib; matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig = rep.plot_lengths()
-    with atomic_write(plot, "wb") as f: fig.savefig(f, format=plot.suffix.lstrip(".") or "png", dpi=120)
-    plt.close(fig)
-    print(f"length plot written to {plot}")
+def show_data_report(result:DataReport, # what `data_report` returned
+                     **opts):           # the command's options (unused)
+    "Print the report of `deepfake-detect data-report`, and the files it wrote."
+    print(result.to_text())
+    for f in result.files: print(f"wrote {f}")

@@ -19,7 +19,7 @@ from .metrics import score_predictions
 from .data import data_folder, load_tweepfake
 
 # %% auto #0
-__all__ = ['BuiltDataset', 'build_dataset', 'data_card_markdown', 'cli_build_dataset']
+__all__ = ['BuiltDataset', 'build_dataset', 'data_card_markdown', 'show_build_dataset']
 
 # %% ../nbs/08a_dataset.ipynb #51bcfde9
 _FEATURE_COLS = ["text", "raw_text", "label", "generator", "screen_name", "source"]
@@ -41,7 +41,13 @@ def _as_frames(data):
     return out
 
 # %% ../nbs/08a_dataset.ipynb #f40b3fab
+def _parse_fracs(s:str) -> dict:
+    "`train=0.8,validation=0.1,test=0.1` as a dict."
+    try: return {k.strip(): float(v) for k, v in (p.split("=") for p in s.split(","))}
+    except ValueError: raise DetectError(f"--split-fracs {s!r}: expected e.g. train=0.8,validation=0.1,test=0.1") from None
+
 def _fracs(split_fracs, frames):
+    if isinstance(split_fracs, str): split_fracs = _parse_fracs(split_fracs) if split_fracs.strip() else None
     if split_fracs is None:
         tot = sum(len(f) for f in frames.values())
         return {s: len(f) / tot for s, f in frames.items()}
@@ -119,14 +125,14 @@ class BuiltDataset:
         return f"BuiltDataset({sizes} rows; dropped {self.card['dropped_total']})"
 
 # %% ../nbs/08a_dataset.ipynb #2c973185
-def build_dataset(data=None,                 # a DatasetDict from `load_tweepfake`, or the folder holding the splits (default: the download cache)
-                  extra=(),                  # files from `generate` / `import-archive` (or DataFrames from `load_extra`)
+def build_dataset(data:Path|None=None,       # folder holding the TweepFake splits (default: `default_data_dir()`), or a DatasetDict from `load_tweepfake`
+                  extra:list[Path]=(),       # files written by `generate` or `import-archive`, or DataFrames from `load_extra` (default: none)
                   balance:bool=True,         # down-sample the majority class in every split
                   seed:int=42,               # seed of the split assignment and the down-sampling
-                  out:str|Path|None=None,    # folder to write the splits and the data card to, optional
-                  split_fracs=None,          # share of the new rows per split (default: as the TweepFake splits)
+                  out:Path|None=None,        # folder to write the splits and the data card (DATA_CARD.md, data_card.json) to
+                  split_fracs:str|dict|None=None, # share of the new rows per split: {"train": 0.8, ...} or "train=0.8,validation=0.1,test=0.1" (default: as the TweepFake splits)
                  ) -> BuiltDataset:          # the splits and the data card
-    "Merge TweepFake with new rows: de-duplicated, assigned to splits, balanced; splits disjoint."
+    "Merge TweepFake with extra data: de-duplicated, balanced, disjoint splits."
     from datasets import Dataset, DatasetDict
     if data is None: data = data_folder()
     frames = _as_frames(data)
@@ -200,20 +206,10 @@ def _write(out, kept, card):
 
 
 # %% ../nbs/08a_dataset.ipynb #4b283e4d
-def _parse_fracs(s):
-    if not s: return None
-    try: return {k.strip(): float(v) for k, v in (p.split("=") for p in s.split(","))}
-    except ValueError: raise DetectError(f"--split-fracs {s!r}: expected e.g. train=0.8,validation=0.1,test=0.1") from None
-
-def cli_build_dataset(*, out:Path,               # folder to write the splits and DATA_CARD.md / data_card.json to
-                      data:Path|None=None,       # folder holding the TweepFake splits (default: $DEEPFAKE_DETECT_DATA, else the per-user cache)
-                      extra:list[Path]=(),       # files written by `generate` or `import-archive` (default: none)
-                      balance:bool=True,         # down-sample the majority class in every split
-                      seed:int=42,               # seed of split assignment and down-sampling
-                      split_fracs:str|None=None, # share of new rows per split, e.g. train=0.8,validation=0.1,test=0.1 (default: as the TweepFake splits)
-                     ) -> int:
-    "Merge TweepFake with extra data: de-duplicated, balanced, disjoint splits."
-    b = build_dataset(data_folder(data), extra=list(extra), balance=balance, seed=seed, out=out,
-                      split_fracs=_parse_fracs(split_fracs))
-    sizes = ", ".join(f"{s} {len(d)}" for s, d in b.splits.items())
-    print(f"wrote {sizes} rows to {out} (dropped {b.card['dropped_total']}); see {Path(out)/'DATA_CARD.md'}")
+def show_build_dataset(result:BuiltDataset, # what `build_dataset` returned
+                       out:Path|None=None, # where it was written
+                       **opts):            # the command's other options (unused)
+    "Print the sizes `deepfake-detect build-dataset` reached, and where it wrote them."
+    sizes, dropped = ", ".join(f"{s} {len(d)}" for s, d in result.splits.items()), result.card["dropped_total"]
+    print(f"wrote {sizes} rows to {out} (dropped {dropped}); see {Path(out)/'DATA_CARD.md'}"
+          if out is not None else f"built {sizes} rows (dropped {dropped}); pass --out DIR to write them")

@@ -7,21 +7,23 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/ensemble.html.md"""
 # %% ../nbs/06b_ensemble.ipynb #69f9c937
 from __future__ import annotations
 import json, os, shutil, sys
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 import numpy as np
 import pandas as pd
-from .core import DetectError, atomic_write, sha256_file
-from .tweets import LABELS, defend_text
+from .core import DEFAULT_THRESHOLD, DetectError, atomic_write, check_positive, sha256_file
+from .tweets import LABELS, defend_text, normalise_text
 from .metrics import check_fpr, choose_threshold
 from .data import default_data_dir, load_tweepfake
-from .features import FEATURES, combiner_inputs, cross_fit, member_column
-from .predict import Detector, check_positive, member_record, read_run
+from .features import Combiner, combiner_inputs, cross_fit, member_column
+from .rundir import (RUN_JSON, check_out, eval_json, eval_predictions, member_record, oof_csv, read_json,
+                                    read_run, run_threshold, write_run)
+from .predict import Detector
 from .evaluate import evaluate, format_report, split_file
 
 # %% auto #0
-__all__ = ['member_names', 'stored_member_proba', 'ensemble', 'member_wins', 'plot_member_wins', 'cli_ensemble']
+__all__ = ['member_names', 'stored_member_proba', 'ensemble', 'member_wins', 'plot_member_wins', 'EnsembleModel', 'load_ensemble',
+           'show_ensemble']
 
 # %% ../nbs/06b_ensemble.ipynb #001d8dbd
 def _say(*msg):
@@ -46,9 +48,9 @@ def stored_member_proba(run,        # a member's run directory
                        ) -> tuple:  # (p_bot or None, why)
     "The member's p_bot on `texts` from its stored evaluation, if it provably matches; else `(None, why not)`."
     run = Path(run)
-    ej, pf = run/f"eval-{split}.json", run/f"eval-{split}-predictions.csv"
+    ej, pf = run/eval_json(split), run/eval_predictions(split)
     if not (ej.exists() and pf.exists()): return None, f"no stored evaluation on {split}"
-    try: e, created = json.loads(ej.read_text()), json.loads((run/"run.json").read_text()).get("created") or ""
+    try: e, created = json.loads(ej.read_text()), json.loads((run/RUN_JSON).read_text()).get("created") or ""
     except (OSError, ValueError): return None, f"{ej.name} is unreadable"
     if (e.get("data") or {}).get("sha256") != sha256_file(f): return None, f"{ej.name} is of another {f.name}"
     if str(e.get("created") or "") < str(created): return None, f"{ej.name} is older than the run"
@@ -72,9 +74,9 @@ def _check_members(runs, out:Path) -> tuple:
         if a == o or o in a.parents: raise DetectError(f"member {r} is inside --out {out}: the ensemble must be written elsewhere")
     infos = []
     for r in runs:
-        if (r/"run.json").is_file() and r.is_dir():
-            try: kind = json.loads((r/"run.json").read_text()).get("kind")
-            except (OSError, ValueError, AttributeError): kind = None
+        if (r/RUN_JSON).is_file() and r.is_dir():
+            try: kind = read_json(r/RUN_JSON, r).get("kind")
+            except DetectError: kind = None                  # read_run below says what is wrong
             if kind == "ensemble": raise DetectError(f"member {r} is an ensemble itself; give its members instead")
         try: info = read_run(r)
         except DetectError as e: raise DetectError(f"member {r}: {e}") from None
@@ -86,15 +88,9 @@ def _check_members(runs, out:Path) -> tuple:
         if l != labels[0]: raise DetectError(f"members were trained with different label names: {runs[0]} has {labels[0]}, {r} has {l}")
     return runs, infos
 
-def _free(out:Path, overwrite:bool):
-    "Refuse an `out` that holds files, unless `overwrite`."
-    if out.exists() and not out.is_dir(): raise DetectError(f"--out {out} is a file; give a folder for the ensemble's run directory")
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise DetectError(f"--out {out} already holds files; pass --overwrite to replace it, or choose another --out")
-
 def _command(runs, out, **opts) -> str:
     "The `deepfake-detect ensemble` command that makes this ensemble again."
-    dflt = dict(split="validation", features=True, zero_shot=False, zero_shot_model=None, folds=5, target_fpr=None, seed=0, defend=None)
+    dflt = dict(split="validation", features=True, zero_shot=False, zero_shot_model=None, folds=5, target_fpr=None, seed=42, defend=None)
     parts = ["deepfake-detect ensemble", *map(str, runs), "--out", str(out)]
     for k, v in opts.items():
         if v == dflt.get(k): continue
@@ -103,32 +99,33 @@ def _command(runs, out, **opts) -> str:
     return " ".join(parts)
 
 # %% ../nbs/06b_ensemble.ipynb #7d7f3bc7
-def ensemble(runs,                       # the members: run directories written by `train` (at least one)
-             out,                        # the ensemble's run directory to write
-             data=None,                  # folder with <split>.csv in TweepFake format (default: the download cache)
-             split:str="validation",     # the labelled split the combiner is cross-fitted on
-             features:bool=True,         # add the stylometric features (`deepfake_detect.features.FEATURES`)
+def ensemble(runs:list[Path],            # the members: run directories written by `train` (at least one)
+             *,
+             out:Path,                   # the ensemble's run directory to write
+             data:Path|None=None,        # folder with <split>.csv in TweepFake format (default: the download cache)
+             split:Literal["train", "validation", "test"]="validation", # the labelled split the combiner is cross-fitted on
+             features:bool=True,         # add the stylometric features (`deepfake_detect.features.FEATURES`: length, links, punctuation, repetition, ...)
              zero_shot:bool=False,       # add a causal LM's zero-shot likelihood scores (slow on a CPU)
-             zero_shot_model=None,       # the zero-shot model: hub id, folder or .gguf (default: the SmolLM2-135M GGUF)
+             zero_shot_model:str|None=None, # the zero-shot model: hub id, folder or .gguf (default: the SmolLM2-135M GGUF)
              folds:int=5,                # cross-fitting folds
              target_fpr:float|None=None, # choose the threshold on the out-of-fold probabilities for this false-positive rate
-             seed:int=0,                 # seed of the folds
-             defend:bool|None=None,      # compute the features from defended text (default: if any member was trained with the defence)
-             reuse:bool=True,            # use a member's stored eval-<split>-predictions.csv when it provably matches
-             overwrite:bool=False,       # replace an existing `out`
+             seed:int=42,                # seed of the folds
+             defend=None,                # Python only: compute the features from defended text (default: if any member was trained with the defence)
+             reuse:bool=True,            # use a member's stored eval-<split>-predictions.csv when it provably matches the split
+             overwrite:bool=False,       # replace an ensemble already in `out` (only once the new one is complete)
              batch_size:int|None=None,   # texts per forward pass of the members (default: each Detector's)
              device:str|None=None,       # "cuda", "cpu", ... (default: GPU if there is one)
              plots:bool=True,            # write the evaluation's plots and the members plot
              progress:bool=True,         # progress bars and a line per step on stderr
-             command:str|None=None,      # the command to record (default: the `deepfake-detect ensemble` equivalent of this call)
+             command=None,               # the command to record (default: the `deepfake-detect ensemble` equivalent of this call)
             ) -> dict:                   # the out-of-fold evaluation, as written to eval-<split>.json
-    "Cross-fit a combiner of several runs' probabilities (and text features) on a labelled split; write it as a run directory."
+    "Combine trained runs (and text features) into one detector, cross-fitted on validation."
     out = Path(out).expanduser()
     if isinstance(folds, bool) or not isinstance(folds, int) or folds < 2: raise DetectError(f"folds {folds!r} must be a whole number of at least 2 (--folds)")
     if target_fpr is not None: target_fpr = check_fpr(target_fpr)
     check_positive(batch_size)
     runs, infos = _check_members(runs, out)
-    _free(out, overwrite)
+    check_out(out, overwrite, data)
     f = split_file(data if data is not None else default_data_dir(), split)
     names = member_names(runs)
     command = command or _command(runs, out, split=split, features=features, zero_shot=zero_shot, zero_shot_model=zero_shot_model,
@@ -156,11 +153,11 @@ def ensemble(runs,                       # the members: run directories written 
     X = combiner_inputs(P, ft, features=features, scorer=scorer, progress=progress)
     cf = cross_fit(X, y, [member_column(n) for n in names], folds=folds, seed=seed)
     thr = {} if target_fpr is None else dict(threshold=choose_threshold(y, cf.oof, target_fpr), target_fpr=target_fpr, threshold_split=split)
-    return _write(out, overwrite, runs, names, infos, ds, f, split, P, cf, thr, features=features, zs=zs, defend=defend,
+    return _write(out, runs, names, infos, ds, f, split, P, cf, thr, features=features, zs=zs, defend=defend,
                   folds=folds, seed=seed, command=command, plots=plots, progress=progress)
 
 # %% ../nbs/06b_ensemble.ipynb #6d9bd22b
-def _write(out:Path, overwrite, runs, names, infos, ds, f, split, P, cf, thr, features, zs, defend, folds, seed, command, plots, progress) -> dict:
+def _write(out:Path, runs, names, infos, ds, f, split, P, cf, thr, features, zs, defend, folds, seed, command, plots, progress) -> dict:
     "Write the ensemble's run directory (keeping an old one aside until the new one is complete) and evaluate it."
     old = None
     if out.is_dir() and any(out.iterdir()):
@@ -172,17 +169,16 @@ def _write(out:Path, overwrite, runs, names, infos, ds, f, split, P, cf, thr, fe
         oof = pd.DataFrame(dict(text=ds["text"], label=[LABELS[l] for l in ds["label"]], generator=ds["generator"],
                                 screen_name=ds["screen_name"], fold=cf.fold, p_bot=cf.oof,      # full precision: evaluate
                                 **{member_column(n): p for n, p in P.items()}))                    # re-reads them exactly
-        with atomic_write(out/f"oof-{split}.csv", newline="") as fh: oof.to_csv(fh, index=False)
+        with atomic_write(out/oof_csv(split), newline="") as fh: oof.to_csv(fh, index=False)
         extra = " + ".join((["stylometric features"] if features else []) + (["zero-shot scores"] if zs else []))
-        run = dict(kind="ensemble", preset="ensemble", model=" + ".join(names) + (f" + {extra}" if extra else ""),
-                   labels=infos[0].get("labels") or LABELS, max_length=None, defend=defend, features=bool(features), zero_shot=zs,
-                   members=[member_record(r, out, n) for r, n in zip(runs, names)],
-                   fitted_on=dict(split=split, file=str(Path(os.path.abspath(f))), sha256=sha256_file(f), rows=len(ds),
-                                  folds=folds, seed=seed, oof=f"oof-{split}.csv"),
-                   **thr, command=command, created=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-        with atomic_write(out/"run.json") as fh: json.dump(run, fh, indent=2)
+        write_run(out, "ensemble", preset="ensemble", model=" + ".join(names) + (f" + {extra}" if extra else ""),
+                  labels=infos[0].get("labels") or LABELS, max_length=None, defend=defend, features=bool(features), zero_shot=zs,
+                  members=[member_record(r, out, n) for r, n in zip(runs, names)],
+                  fitted_on=dict(split=split, file=str(Path(os.path.abspath(f))), sha256=sha256_file(f), rows=len(ds),
+                                 folds=folds, seed=seed, oof=oof_csv(split)),
+                  **thr, command=command)
         res = evaluate(out, f.parent, split=split, plots=plots, progress=False)
-        thresholds = {n: (i.get("threshold") if i.get("threshold") is not None else 0.5) for n, i in zip(names, infos)}
+        thresholds = {n: run_threshold(i)[0] for n, i in zip(names, infos)}
         wins = member_wins(ds["label"], ds["generator"], P, thresholds, cf.oof, res["threshold"])
         with atomic_write(out/f"members-{split}.csv", newline="") as fh: wins.to_csv(fh)
         if plots:
@@ -198,15 +194,15 @@ def _write(out:Path, overwrite, runs, names, infos, ds, f, split, P, cf, thr, fe
 
 # %% ../nbs/06b_ensemble.ipynb #12b35592
 def _bot(labels) -> np.ndarray:
-    "Labels as 0/1 from 0/1 or the names."
-    return np.array([int(l == 1 or str(l).strip().lower() == "bot") for l in labels])
+    "Labels as 0/1 from 0/1 or the names (`LABELS`)."
+    return np.array([int(l == 1 or str(l).strip().lower() == LABELS[1]) for l in labels])
 
-def member_wins(labels,            # true labels: 0/1 or "human"/"bot"
+def member_wins(labels,            # true labels: 0/1 or the names in `LABELS`
                 generators,        # each tweet's generator ("human", "gpt2", ...)
                 member_p:dict,     # member name -> its p_bot per tweet
-                thresholds=0.5,    # each member's threshold: one for all, or a dict name -> threshold
+                thresholds=DEFAULT_THRESHOLD, # each member's threshold: one for all, or a dict name -> threshold
                 ensemble_p=None,   # the ensemble's p_bot per tweet (out-of-fold), if any
-                ensemble_threshold:float=0.5, # the ensemble's threshold
+                ensemble_threshold:float=DEFAULT_THRESHOLD, # the ensemble's threshold
                ) -> pd.DataFrame:  # one row per generator (human first) and `all`
     "Per generator: each member's accuracy, how many tweets only it gets right, how many none gets right, and the ensemble's accuracy."
     y, g = _bot(labels), np.asarray([str(x) for x in generators])
@@ -216,7 +212,7 @@ def member_wins(labels,            # true labels: 0/1 or "human"/"bot"
     k = R.sum(1)
     E = None if ensemble_p is None else (np.asarray(ensemble_p, dtype=float) >= ensemble_threshold).astype(int) == y
     rows = {}
-    for gen in sorted(set(g), key=lambda n: (n != "human", n)) + ["all"]:
+    for gen in sorted(set(g), key=lambda n: (n != LABELS[0], n)) + ["all"]:
         m = np.ones(len(y), bool) if gen == "all" else g == gen
         r = {"n": int(m.sum())}
         r |= {f"accuracy {n}": float(R[m, j].mean()) for j, n in enumerate(names)}
@@ -243,30 +239,62 @@ def plot_member_wins(table:pd.DataFrame,  # from `member_wins`
     ax.legend(fontsize=7)
     return fig
 
+# %% ../nbs/06b_ensemble.ipynb #91e49cb1
+class EnsembleModel:
+    "An ensemble's parts: its members' `Detector`s, its combiner, and which features it computes from the text."
+    def __init__(self,
+                 members:dict,      # member name -> its `Detector`
+                 combiner:Combiner, # the fitted combiner
+                 features:bool=True, # the stylometric features are inputs
+                 scorer=None,       # a `ZeroShotScorer` whose scores are inputs
+                 zero_shot_scores=None, # which of the scorer's scores
+                ):
+        self.members, self.combiner, self.features = dict(members), combiner, features
+        self.scorer, self.zero_shot_scores = scorer, zero_shot_scores
+
+    def inputs(self, texts:list[str], progress:bool=False, normalise:bool=True, defend:bool=False) -> "pd.DataFrame":
+        "The combiner's input table for `texts`: each member's p_bot, then the features."
+        ps = {n: d.predict_proba(texts, progress=progress, normalise=normalise) for n, d in self.members.items()}
+        if normalise: texts = [normalise_text(t, defend=defend) for t in texts]
+        elif defend: texts = [defend_text(t) for t in texts]
+        return combiner_inputs(ps, texts, features=self.features, scorer=self.scorer,
+                               zero_shot_scores=self.zero_shot_scores, progress=progress)
+
+    def predict_proba(self, texts:list[str], progress:bool=False, normalise:bool=True, defend:bool=False) -> np.ndarray:
+        "The ensemble's probability of `bot` for each text."
+        return self.combiner.predict_proba(self.inputs(texts, progress=progress, normalise=normalise, defend=defend))
+
+def load_ensemble(cls,                  # `Detector` (or a subclass): what to build
+                  path:Path,            # the ensemble's run directory
+                  info:dict,            # what `read_run(path)` returned
+                  labels, threshold, defend, # the run's, as `Detector.from_pretrained` resolved them
+                  device=None, batch_size=None, max_length=None, backend="auto", threads=None, # for the members' `from_pretrained`
+                 ) -> Detector:
+    "The `Detector` of the ensemble run at `path`; `Detector.from_pretrained` calls it for runs of kind `ensemble`."
+    members = {m["name"]: cls.from_pretrained(d, device=device, batch_size=batch_size, max_length=max_length,
+                                              backend=backend if k == "transformers" else "auto", threads=threads)
+               for m, d, k in zip(info["members"], info["member_dirs"], info["member_kinds"])}
+    zs, scorer = info.get("zero_shot"), None
+    if zs:
+        from deepfake_detect.zeroshot import ZeroShotScorer
+        src = zs.get("model")
+        if src is not None and not Path(src).is_absolute() and (path/src).exists(): src = str(path/src)
+        scorer = ZeroShotScorer(src, device=device, max_length=zs.get("max_length", 128))
+    model = EnsembleModel(members, info["combiner"], features=bool(info.get("features")), scorer=scorer,
+                          zero_shot_scores=(zs or {}).get("scores"))
+    dev = next((d.device for d in members.values() if d.kind != "tfidf"), "cpu")
+    return cls("ensemble", model, labels=labels, device=dev, batch_size=batch_size or 64, source=Path(path),
+               backend="ensemble", threshold=threshold, defend=defend)
+
 # %% ../nbs/06b_ensemble.ipynb #28fbcbc0
-def cli_ensemble(runs:list[Path],            # the members: run directories written by `deepfake-detect train`
-                 *,
-                 out:Path,                   # the ensemble's run directory to write
-                 data:Path|None=None,        # folder with the TweepFake CSVs (default: the download cache)
-                 split:Literal["train", "validation", "test"]="validation", # labelled split the combiner is cross-fitted on
-                 features:bool=True,         # add the stylometric features (length, links, punctuation, repetition, ...)
-                 zero_shot:bool=False,       # add a causal LM's zero-shot likelihood scores (slow on a CPU)
-                 zero_shot_model:str|None=None, # the zero-shot model: hub id, folder or .gguf (default: SmolLM2-135M GGUF)
-                 folds:int=5,                # cross-fitting folds
-                 target_fpr:float|None=None, # choose the threshold on the out-of-fold probabilities for this false-positive rate, e.g. 0.01
-                 seed:int=0,                 # seed of the folds
-                 reuse:bool=True,            # use a member's stored eval-<split>-predictions.csv when it provably matches the split
-                 overwrite:bool=False,       # replace an existing --out
-                 batch_size:int|None=None,   # texts per forward pass of the members (default: 64, 256 on a GPU)
-                 device:str|None=None,       # cuda, cpu, ... (default: GPU if there is one)
-                 plots:bool=True,            # write the PNG plots
-                ) -> int:
-    "Combine trained runs (and text features) into one detector, cross-fitted on validation."
-    res = ensemble(runs, out, data, split=split, features=features, zero_shot=zero_shot, zero_shot_model=zero_shot_model,
-                   folds=folds, target_fpr=target_fpr, seed=seed, reuse=reuse, overwrite=overwrite, batch_size=batch_size,
-                   device=device, plots=plots)
-    print(format_report(res, f"ensemble ({Path(out).name})", split))
-    wins = pd.read_csv(Path(out)/f"members-{split}.csv", index_col="generator")
+def show_ensemble(result:dict,  # what `ensemble` returned
+                  out:Path,     # the ensemble's run directory
+                  split:str="validation", # the split it was fitted on
+                 ):
+    "Print the out-of-fold evaluation, the member table and what was written (the `ensemble` command's output)."
+    out = Path(out)
+    print(format_report(result, f"ensemble ({out.name})", split))
+    wins = pd.read_csv(out/f"members-{split}.csv", index_col="generator")
     print(f"\nwhat each member gets right that the others miss ({split}, out of fold):")
     print(wins.to_string(float_format="{:.4f}".format))
-    print(f"\nwrote {Path(out)}: run.json, combiner.json, oof-{split}.csv, eval-{split}.json, members-{split}.csv")
+    print(f"\nwrote {out}: run.json, combiner.json, {oof_csv(split)}, {eval_json(split)}, members-{split}.csv")

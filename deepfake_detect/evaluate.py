@@ -12,14 +12,16 @@ from pathlib import Path
 from typing import Literal
 import numpy as np
 import pandas as pd
-from .core import DetectError, atomic_write, repo_root, sha256_file
-from .metrics import check_fpr, score_predictions
-from .data import default_data_dir, load_tweepfake
-from .predict import Detector, check_positive, check_threshold, read_run
+from .core import DEFAULT_THRESHOLD, DetectError, atomic_write, check_positive, check_threshold, sha256_file
+from .tweets import LABELS
+from .metrics import score_predictions
+from .data import data_folder, load_tweepfake
+from .rundir import eval_json, eval_plot, eval_predictions, oof_csv, read_run, run_threshold
+from .predict import Detector
 
 # %% auto #0
 __all__ = ['PUBLISHED', 'PUBLISHED_ROBERTA', 'plot_confusion', 'plot_reliability', 'plot_per_generator', 'plot_pr_curve',
-           'compare_published', 'describe_threshold', 'format_report', 'split_file', 'evaluate', 'cli_evaluate']
+           'compare_published', 'describe_threshold', 'format_report', 'split_file', 'evaluate', 'show_evaluate']
 
 # %% ../nbs/04_evaluate.ipynb #d2ea7165
 PUBLISHED = {  # TweepFake test-split accuracy, from the authors' published notebooks (Fagni et al. 2021)
@@ -45,7 +47,7 @@ def plot_confusion(scores:dict, # from `score_predictions`
         for j in range(2):
             ax.text(j, i, f"{cm[i, j]}\n{share[i, j]:.1%}", ha="center", va="center",
                     color="white" if share[i, j] > 0.6 else "black")
-    ax.set(xticks=[0, 1], yticks=[0, 1], xticklabels=["human", "bot"], yticklabels=["human", "bot"],
+    ax.set(xticks=[0, 1], yticks=[0, 1], xticklabels=LABELS, yticklabels=LABELS,
            xlabel="predicted", ylabel="true", title=title)
     return fig
 
@@ -75,7 +77,7 @@ def plot_per_generator(scores:dict, # from `score_predictions` (with generators)
     names = list(pg)
     fig, ax = _fig(max(3.5, 0.9 * len(names) + 1.5), 3.4)
     acc = [pg[n]["accuracy"] for n in names]
-    ax.bar(names, acc, color=["C0" if n == "human" else "C1" for n in names])
+    ax.bar(names, acc, color=["C0" if n == LABELS[0] else "C1" for n in names])
     for i, (n, a) in enumerate(zip(names, acc)): ax.text(i, a / 2, f"{a:.3f}\nn={pg[n]['n']}", ha="center", va="center", fontsize=7, color="white")
     ref = [(i, PUBLISHED_ROBERTA[n]) for i, n in enumerate(names) if n in PUBLISHED_ROBERTA]
     if ref: ax.plot(*zip(*ref), "k_", ms=22, mew=2, label="RoBERTa, published (test)")
@@ -92,13 +94,13 @@ def plot_pr_curve(scores:dict, # from `score_predictions`
                                  "written by this version (re-run `deepfake-detect evaluate`)")
     fig, ax = _fig()
     ax.step(pr["recall"], pr["precision"], where="pre", color="C0", label=f"AP {scores['average_precision']:.3f}")
-    base = scores["per_class"]["bot"]["support"] / scores["n"]
+    base = scores["per_class"][LABELS[1]]["support"] / scores["n"]
     ax.axhline(base, ls="--", color="grey", lw=1, label=f"share of bots {base:.2f}")
     for i, (k, o) in enumerate((scores.get("operating_points") or {}).items()):
         if o and o["precision"] is not None:
             ax.plot(o["tpr"], o["precision"], "o", color=f"C{i + 2}", ms=max(4, 11 - 3 * i), mfc="none", mew=2, # nested rings
                     label=f"FPR ≤ {100 * float(k):g}%: TPR {o['tpr']:.3f} (threshold {o['threshold']:.3g})")
-    b = scores["per_class"]["bot"]
+    b = scores["per_class"][LABELS[1]]
     if b["precision"] > 0: ax.plot(b["recall"], b["precision"], "kx", ms=7, mew=2, label=f"threshold {scores['threshold']:.3g}")
     ax.set(xlim=(0, 1.02), ylim=(0, 1.05), xlabel="recall (share of bots caught)", ylabel="precision (share of flagged that are bots)",
            title=title)
@@ -124,7 +126,7 @@ def describe_threshold(scores:dict, # from `evaluate` (with `threshold_policy`) 
                       ) -> str:     # one sentence
     "How the threshold of `scores` was set, in one sentence."
     t, pol = scores["threshold"], scores.get("threshold_policy") or {}
-    src = pol.get("source") or ("default" if t == 0.5 else "given")
+    src = pol.get("source") or ("default" if t == DEFAULT_THRESHOLD else "given")
     if src != "run": return f"Threshold {t:.4g} ({src})."
     f, on = pol.get("target_fpr"), pol.get("split") or "validation"
     if f is None: return f"Threshold {t:.4g}, stored in the run directory."
@@ -132,7 +134,7 @@ def describe_threshold(scores:dict, # from `evaluate` (with `threshold_policy`) 
     return f"Threshold {t:.4g}, chosen on {on} for FPR ≤ {100 * f:g}%{same}."
 
 # %% ../nbs/04_evaluate.ipynb #4060cd82
-def format_report(scores:dict,          # from `score_predictions` (or an eval-<split>.json)
+def format_report(scores:dict,          # from `score_predictions` (or an `eval_json(split)` file)
                   name:str="this run",  # the row's name in the comparison table
                   split:str="validation", # which split `scores` is on
                  ) -> str:
@@ -148,24 +150,23 @@ def format_report(scores:dict,          # from `score_predictions` (or an eval-<
     out += [pd.DataFrame(scores["per_class"]).T.astype({"support": int}).to_string(float_format="{:.4f}".format), ""]
     if scores["per_generator"]:
         out += [pd.DataFrame(scores["per_generator"]).T.astype({"n": int}).to_string(float_format="{:.4f}".format), ""]
-    (tn, fp), (fn, tp) = scores["confusion_matrix"]
-    out += ["confusion matrix (rows true, columns predicted):", f"          human    bot",
-            f"  human {tn:>7} {fp:>6}", f"  bot   {fn:>7} {tp:>6}", ""]
+    ((tn, fp), (fn, tp)), (h, b) = scores["confusion_matrix"], LABELS
+    out += ["confusion matrix (rows true, columns predicted):", f"        {h:>7} {b:>6}",
+            f"  {h:<5} {tn:>7} {fp:>6}", f"  {b:<5} {fn:>7} {tp:>6}", ""]
     out += ["compared with the published TweepFake results (test split):",
             compare_published(scores, name, split).to_string(index=False, float_format="{:.3f}".format, na_rep="")]
     return "\n".join(out)
 
 # %% ../nbs/04_evaluate.ipynb #d96fe151
-def split_file(data_dir,    # a folder of TweepFake-format splits
+def split_file(data,        # a folder of TweepFake-format splits (None: the download cache)
                split:str,   # the split's name
               ) -> Path:    # its CSV file
-    "The CSV of `split` in `data_dir`, checked to exist and to carry labels."
-    data_dir = Path(data_dir).expanduser()
-    if not data_dir.is_dir(): raise DetectError(f"{data_dir}: no such folder; pass the folder holding {split}.csv (--data)")
-    f = data_dir/f"{split}.csv"
+    "The CSV of `split` in `data`, checked to exist and to carry labels."
+    folder = data_folder(data)
+    f = folder/f"{split}.csv"
     if not f.exists():
-        have = sorted(p.stem for p in data_dir.glob("*.csv"))
-        raise DetectError(f"no {split!r} split in {data_dir}: {split}.csv is missing (found: {', '.join(have) or 'no CSV files'}); "
+        have = sorted(p.stem for p in folder.glob("*.csv"))
+        raise DetectError(f"no {split!r} split in {folder}: {split}.csv is missing (found: {', '.join(have) or 'no CSV files'}); "
                           "run `deepfake-detect download` or choose another --split")
     with open(f, encoding="utf-8-sig", newline="") as fh: header = fh.readline().strip().split(";")
     if "account.type" not in header:
@@ -173,21 +174,12 @@ def split_file(data_dir,    # a folder of TweepFake-format splits
                           "without labels cannot be evaluated; classify it with `deepfake-detect predict RUN --file ...` instead")
     return f
 
-def _run_threshold(info:dict, run_dir:Path) -> tuple:
-    "The threshold stored in run.json and its policy, checked; `(None, None)` if there is none."
-    t, f = info.get("threshold"), info.get("target_fpr")
-    if t is None: return None, None
-    try: t, f = check_threshold(t), None if f is None else check_fpr(f)
-    except DetectError: raise DetectError(f"{run_dir/'run.json'} is damaged: threshold {t!r} / target_fpr {f!r} must be numbers from 0 "
-                                          "to 1; re-train with --target-fpr, or give --threshold") from None
-    return t, dict(source="run", target_fpr=f, split=info.get("threshold_split") or "validation")
-
-def _oof_predictions(run_dir:Path, info:dict, f:Path, texts:list) -> tuple|None:
+def _oof_predictions(run:Path, info:dict, f:Path, texts:list) -> tuple|None:
     "An ensemble's stored out-of-fold p_bot and a note saying so, when `f` is the file its combiner was fitted on; else None."
     fit = info.get("fitted_on") or {}
     sha = sha256_file(f)
     if fit.get("sha256") != sha: return None
-    pf = run_dir/(fit.get("oof") or f"oof-{fit.get('split')}.csv")
+    pf = run/(fit.get("oof") or oof_csv(fit.get("split")))
     again = f"make the ensemble again: `{info.get('command') or 'deepfake-detect ensemble ...'} --overwrite`"
     why = (f"the ensemble's combiner was fitted on {f} (same sha256), so its honest figures there are the out-of-fold "
            f"predictions, not the combiner's own")
@@ -206,64 +198,54 @@ def _save_fig(fig, path:Path):
     with atomic_write(path, "wb") as f: fig.savefig(f, format="png")
 
 # %% ../nbs/04_evaluate.ipynb #cfafaec0
-def evaluate(run_dir,                   # a run directory written by training
-             data_dir=None,             # folder with <split>.csv in TweepFake format (default: the download cache)
-             split:str="validation",    # which split to score
-             threshold:float|None=None, # predict "bot" when p_bot >= threshold (default: the run's, else 0.5)
+_PLOTS = {"confusion": (plot_confusion, ""), "reliability": (plot_reliability, ""),
+          "per-generator": (plot_per_generator, ", accuracy per generator"), "pr": (plot_pr_curve, ", precision–recall")}
+
+def evaluate(run:Path,                  # run directory written by `train` (or `ensemble`)
+             data:Path|None=None,       # folder with <split>.csv in TweepFake format (default: the download cache)
+             split:Literal["train", "validation", "test"]="validation", # split to score
+             threshold:float|None=None, # label `bot` when p_bot >= this (default: the run's, chosen with --target-fpr; else 0.5)
              batch_size:int|None=None,  # texts per forward pass (default: the Detector's)
              device:str|None=None,      # "cuda", "cpu", ... (default: GPU if there is one)
              plots:bool=True,           # also save the PNG plots
              progress:bool=True,        # show a progress bar
-            ) -> dict:                  # the evaluation, as written to eval-<split>.json
-    "Score the run in `run_dir` on a labelled split and write eval-<split>.json, the predictions and plots."
-    run_dir = Path(run_dir)
-    if threshold is not None: threshold = check_threshold(threshold)
+            ) -> dict:                  # the evaluation, as written to `eval_json(split)`
+    "Score a trained run on a split: metrics per class and generator, calibration (written into the run directory)."
+    run = Path(run)
+    if threshold is not None: check_threshold(threshold)
     check_positive(batch_size)
-    f = split_file(data_dir if data_dir is not None else default_data_dir(), split)
-    info = read_run(run_dir)                      # an incomplete run fails here, before the data is read
-    if info["bare"]: raise DetectError(f"{run_dir} is a bare model folder, not a run directory (no run.json); "
+    f = split_file(data, split)
+    info = read_run(run)                          # an incomplete run fails here, before the data is read
+    if info["bare"]: raise DetectError(f"{run} is a bare model folder, not a run directory (no run.json); "
                                        "evaluate writes into a run directory: train one with `deepfake-detect train`")
-    stored, policy = _run_threshold(info, run_dir)
-    if threshold is not None: policy = dict(source="given")
-    elif stored is not None: threshold = stored
-    else: threshold, policy = 0.5, dict(source="default")
+    threshold, policy = run_threshold(info, threshold)
     ds = load_tweepfake(f.parent, splits=[split])[split]
     if len(ds) == 0: raise DetectError(f"{f} has no rows to evaluate")
-    oof = _oof_predictions(run_dir, info, f, ds["text"]) if info.get("kind") == "ensemble" else None
+    oof = _oof_predictions(run, info, f, ds["text"]) if info.get("kind") == "ensemble" else None
     if oof is not None: p, note = oof                                      # an ensemble on the split it was fitted on
     else:
-        det = Detector.from_pretrained(run_dir, device=device, batch_size=batch_size)
+        det = Detector.from_pretrained(run, device=device, batch_size=batch_size)
         p = det.predict_proba(ds["text"], progress=progress, normalise=False)   # `text` is normalised already
     scores = score_predictions(ds["label"], p, ds["generator"], threshold=threshold)
     res = dict(split=split, **scores, threshold_policy=policy,
                **(dict(predictions="out-of-fold", note=note) if oof is not None else {}),
-               run=dict(dir=str(run_dir), kind=info.get("kind"), preset=info.get("preset"), model=info.get("model")),
+               run=dict(dir=str(run), kind=info.get("kind"), preset=info.get("preset"), model=info.get("model")),
                data=dict(file=str(f), sha256=sha256_file(f), rows=len(ds)),
                created=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-    with atomic_write(run_dir/f"eval-{split}.json") as fh: json.dump(res, fh, indent=2)
-    names = ["human", "bot"]
-    preds = pd.DataFrame(dict(text=ds["text"], label=[names[l] for l in ds["label"]], generator=ds["generator"],
+    with atomic_write(run/eval_json(split)) as fh: json.dump(res, fh, indent=2)
+    preds = pd.DataFrame(dict(text=ds["text"], label=[LABELS[l] for l in ds["label"]], generator=ds["generator"],
                               screen_name=ds["screen_name"], p_bot=np.round(p, 6),
-                              pred=np.where(p >= threshold, "bot", "human")))
-    with atomic_write(run_dir/f"eval-{split}-predictions.csv", newline="") as fh: preds.to_csv(fh, index=False)
+                              pred=np.where(p >= threshold, LABELS[1], LABELS[0])))
+    with atomic_write(run/eval_predictions(split), newline="") as fh: preds.to_csv(fh, index=False)
     if plots:
-        name = info.get("preset") or run_dir.name
-        _save_fig(plot_confusion(scores, f"{name}: {split}"), run_dir/f"eval-{split}-confusion.png")
-        _save_fig(plot_reliability(scores, f"{name}: {split}"), run_dir/f"eval-{split}-reliability.png")
-        _save_fig(plot_per_generator(scores, f"{name}: {split}, accuracy per generator"), run_dir/f"eval-{split}-per-generator.png")
-        _save_fig(plot_pr_curve(scores, f"{name}: {split}, precision–recall"), run_dir/f"eval-{split}-pr.png")
+        name = info.get("preset") or run.name
+        for what, (plot, title) in _PLOTS.items(): _save_fig(plot(scores, f"{name}: {split}{title}"), run/eval_plot(split, what))
     return res
 
 # %% ../nbs/04_evaluate.ipynb #0710edf4
-def cli_evaluate(run:Path,                 # run directory written by `deepfake-detect train` (or `ensemble`)
-                 data:Path|None=None,      # folder with the TweepFake CSVs (default: the download cache)
-                 split:Literal["train", "validation", "test"]="validation", # split to score
-                 threshold:float|None=None, # label `bot` when p_bot >= this (default: the run's, chosen with --target-fpr; else 0.5)
-                 batch_size:int|None=None, # texts per forward pass (default: 64, 256 on a GPU)
-                 device:str|None=None,     # cuda, cpu, ... (default: GPU if there is one)
-                 plots:bool=True,          # write the PNG plots
-                ) -> int:
-    "Score a trained run on a split: metrics per class and generator, calibration."
-    res = evaluate(run, data, split=split, threshold=threshold, batch_size=batch_size, device=device, plots=plots)
-    print(format_report(res, res["run"].get("preset") or Path(run).name, split))
-    print(f"\nwrote {Path(run)/f'eval-{split}.json'} and eval-{split}-predictions.csv")
+def show_evaluate(result:dict, # from `evaluate`
+                 ):
+    "Print an evaluation as `deepfake-detect evaluate` does: the tables of `format_report`, then the files written."
+    run, split = Path(result["run"]["dir"]), result["split"]
+    print(format_report(result, result["run"].get("preset") or run.name, split))
+    print(f"\nwrote {run/eval_json(split)} and {eval_predictions(split)}")

@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 import pandas as pd
-from .core import DetectError, atomic_write
+from .core import FPR_LEVELS, DetectError, atomic_write
 from .tweets import LABELS, TWEEPFAKE_GENERATORS, write_tweets
 from .dataset import _FEATURE_COLS, _as_frames, build_dataset
 from .metrics import score_predictions
 from .train import TrainConfig, train
+from .rundir import eval_json, read_run
 from .predict import Detector
 
 # %% auto #0
@@ -25,7 +26,7 @@ def _write_training_folder(dsd, dest, splits=("train", "validation")):
     dest = Path(dest)
     for s in splits:
         d = dsd[s]
-        gens = [g if g == "human" or g in TWEEPFAKE_GENERATORS else "others" for g in d["generator"]]
+        gens = [g if g == LABELS[0] or g in TWEEPFAKE_GENERATORS else "others" for g in d["generator"]]
         write_tweets(pd.DataFrame({"screen_name": d["screen_name"], "text": d["raw_text"],
                                    "account.type": [LABELS[l] for l in d["label"]], "class_type": gens}), dest/f"{s}.csv")
     return dest
@@ -35,7 +36,7 @@ def _write_training_folder(dsd, dest, splits=("train", "validation")):
 def cross_generator_eval(tweepfake,              # a TweepFake DatasetDict or folder (train and validation)
                          extra,                  # files of new tweets (from `generate`, `import-archive`)
                          work_dir:str|Path,      # folder for the data sets and the two runs
-                         seed:int=0,             # seed of the data set building
+                         seed:int=42,            # seed of the data set building and of the training
                          heldout_frac:float=0.5, # share of the new tweets held out for scoring
                          tfidf_c:str="4",        # the C of the logistic regression (one value: no selection)
                         ) -> dict:               # {"table": DataFrame per generator, "A": scores, "B": scores, "card": ...}
@@ -67,8 +68,9 @@ def cross_generator_eval(tweepfake,              # a TweepFake DatasetDict or fo
     return res
 
 # %% ../nbs/09a_experiments.ipynb #fd58c6f8
-RESULT_COLUMNS = ["detector", "split", "n", "accuracy", "macro_f1", "human", "gpt2", "rnn", "others",
-                  "TPR@1%FPR", "TPR@5%FPR", "threshold", "command"]
+_TPR_COLUMNS = {f"TPR@{100 * f:g}%FPR": f"{f:g}" for f in FPR_LEVELS}   # column: key of an evaluation's `tpr_at_fpr`
+_GENERATORS = (LABELS[0], *TWEEPFAKE_GENERATORS)                         # TweepFake's: human, gpt2, rnn, others
+RESULT_COLUMNS = ["detector", "split", "n", "accuracy", "macro_f1", *_GENERATORS, *_TPR_COLUMNS, "threshold", "command"]
 
 def summarise_run(run_dir,                # a run directory scored by `evaluate` (or `run`, `ensemble`)
                   command:str,            # the exact command(s) that made and scored it
@@ -77,14 +79,14 @@ def summarise_run(run_dir,                # a run directory scored by `evaluate`
                  ) -> dict:               # one row of the results table
     "The figures of one scored run, with the command that made them."
     run_dir = Path(run_dir)
-    f = run_dir/f"eval-{split}.json"
+    f = run_dir/eval_json(split)
     if not f.exists(): raise DetectError(f"{f} is missing: score the run first (`deepfake-detect evaluate {run_dir} --split {split}`)")
-    e, info = json.loads(f.read_text()), json.loads((run_dir/"run.json").read_text())
+    e, info = json.loads(f.read_text()), read_run(run_dir)
     gen, tpr = e.get("per_generator") or {}, e.get("tpr_at_fpr") or {}
     return {"detector": name or info.get("preset") or run_dir.name, "split": split, "n": e["n"],
             "accuracy": e["accuracy"], "macro_f1": e["macro_f1"],
-            **{g: (gen.get(g) or {}).get("accuracy") for g in ("human", "gpt2", "rnn", "others")},
-            "TPR@1%FPR": tpr.get("0.01"), "TPR@5%FPR": tpr.get("0.05"), "threshold": e.get("threshold"),
+            **{g: (gen.get(g) or {}).get("accuracy") for g in _GENERATORS},
+            **{c: tpr.get(k) for c, k in _TPR_COLUMNS.items()}, "threshold": e.get("threshold"),
             "command": command}
 
 # %% ../nbs/09a_experiments.ipynb #b53b760d

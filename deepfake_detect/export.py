@@ -11,15 +11,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 import numpy as np
-from .core import DetectError, atomic_write
+from .core import DetectError, atomic_write, check_positive
 from .hub import is_openelm, prepare_tokenizer, register_openelm
-from .data import load_tweepfake
-from .predict import (ONNX_FILES, Detector, _choose_backend, _ort_session, check_positive, onnx_export,
-                                     read_run, weights_record)
+from .tweets import LABELS
+from .metrics import p_bot_from_logits
+from .data import load_tweepfake, stratified_subset
+from .rundir import ONNX_DIR, ONNX_FILES, read_json, read_run
+from .predict import Detector, _ort_session, onnx_export, weights_record
 
 # %% auto #0
 __all__ = ['PARITY_TEXTS', 'FUSED_MODEL_TYPES', 'fusable', 'first_token_last_layer', 'export_onnx', 'compare_backends',
-           'check_export', 'cli_export']
+           'check_export', 'export', 'show_export']
 
 # %% ../nbs/06a_export.ipynb #3ca9e153
 PARITY_TEXTS = ["ok", "lol same", "I love this song so much, on repeat all day",
@@ -55,8 +57,8 @@ def _export_graph(model, tok, f:Path, exporter:str, opset:int):
 
 # %% ../nbs/06a_export.ipynb #ae355718
 def _p_bot(logits, bot:int) -> np.ndarray:
-    z = np.asarray(logits, dtype=np.float64); e = np.exp(z - z.max(-1, keepdims=True))
-    return e[:, bot] / e.sum(-1)
+    "p_bot from logits whose column `bot` is the bot's (`p_bot_from_logits` reads the columns (other, bot))."
+    return p_bot_from_logits(np.asarray(logits)[:, [1 - bot, bot]])
 
 def _parity(model, tok, f:Path, bot:int, run:Path) -> float:
     "The largest |p_bot(ONNX file f) - p_bot(PyTorch)| on `PARITY_TEXTS`, in batches of 5 and 3."
@@ -134,10 +136,10 @@ def _load_for_export(md:Path, fuse:bool):
     "The tokenizer and float32 classifier of `md`; with `fuse`, the model's attention is the eager one the fusions match."
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
-    tok = AutoTokenizer.from_pretrained(str(md)); prepare_tokenizer(tok, tok.padding_side)
+    tok = AutoTokenizer.from_pretrained(str(md))
     kw = dict(attn_implementation="eager") if fuse else {}
     model = AutoModelForSequenceClassification.from_pretrained(str(md), dtype=torch.float32, **kw).eval()
-    if model.config.pad_token_id is None: model.config.pad_token_id = tok.pad_token_id
+    prepare_tokenizer(tok, tok.padding_side, model=model)   # a pad token, and the model's id of it
     return tok, model
 
 def _quantize(f:Path, dst:Path, fused:bool):
@@ -159,7 +161,7 @@ def export_onnx(run,                       # a transformers run directory (or a 
                 exporter:Literal["auto", "dynamo", "torchscript"]="auto", # torch.onnx's exporter (auto: torchscript for the encoders that are fused, else dynamo)
                 opset:int=18,              # the ONNX opset
                 optimize:bool=True,        # fuse BERT-family encoders' graphs with ONNX Runtime's transformer optimizer
-                force:bool=False,          # export again even when a fresh float32 copy is there
+                overwrite:bool=False,      # export again even when a fresh float32 copy is there
                 max_diff:float=1e-4,       # largest |p_bot difference| from PyTorch a float32 copy may have
                ) -> dict:                  # the export's record (`onnx/export.json`)
     "Write `RUN/onnx/model.onnx` (and `model-int8.onnx`) with a record of the weights it was made from."
@@ -173,17 +175,16 @@ def export_onnx(run,                       # a transformers run directory (or a 
     except ImportError as e: raise DetectError(f"exporting needs onnx and onnxruntime: pip install 'deepfake-detect[onnx]' ({e})") from None
     import torch
     from transformers import AutoConfig
-    md, d = info["model_dir"], run/"onnx"
+    md, d = info["model_dir"], run/ONNX_DIR
     openelm = is_openelm(md)
     if openelm: register_openelm(required=True)
     fuse = bool(optimize) and fusable(AutoConfig.from_pretrained(str(md)))
     exporter = exporter if exporter != "auto" else ("torchscript" if fuse else "dynamo")
     old = onnx_export(run)
-    reuse = (old is not None and not old["stale"] and "onnx" in old["files"] and not force
+    reuse = (old is not None and not old["stale"] and "onnx" in old["files"] and not overwrite
              and old.get("exporter") == exporter and old.get("opset") == opset and old.get("optimize") == bool(optimize))
     tok, model = _load_for_export(md, fuse)
-    labels = info.get("labels") or ["human", "bot"]
-    bot = labels.index("bot") if "bot" in labels else 1
+    bot = list(info.get("labels") or LABELS).index(LABELS[1])
     d.mkdir(exist_ok=True)
     rec = dict(format="onnx", exporter=exporter, opset=opset, optimize=bool(optimize), source_weights=weights_record(md),
                files=[], default="onnx", parity={}, fused=None, versions={})
@@ -237,12 +238,12 @@ def export_onnx(run,                       # a transformers run directory (or a 
 # %% ../nbs/06a_export.ipynb #0b085090
 def compare_backends(run,                 # a run directory with an ONNX export
                      texts,               # labelled texts
-                     labels,              # their labels: 1 (or "bot") for machine-written, 0 for human
+                     labels,              # their labels: 1 (or `LABELS[1]`) for machine-written, 0 for human
                      backends=("torch", "onnx", "onnx-int8"), # the backends to run (those present)
                      batch_size:int|None=None, # texts per forward pass (default: each backend's)
                     ) -> list[dict]:      # per backend: accuracy, agreement with the first, max |p_bot diff|, tweets/s
     "Classify the same labelled texts with each backend of `run`."
-    y = np.array([1 if l in (1, "bot") else 0 for l in labels])
+    y = np.array([1 if l in (1, LABELS[1]) else 0 for l in labels])
     rows, ref = [], None
     for b in backends:
         if b != "torch" and b not in (onnx_export(run) or {}).get("files", {}): continue
@@ -265,7 +266,7 @@ def check_export(run,                 # a run directory with an ONNX export
     if ex is None or ex["stale"]: raise DetectError(f"{run} has no fresh ONNX export: run `deepfake-detect export {run} --format onnx` first")
     rows = compare_backends(run, texts, labels, batch_size=batch_size)
     acc = {r["backend"]: r["accuracy"] for r in rows}
-    meta = json.loads((ex["dir"]/"export.json").read_text())
+    meta = read_json(ex["dir"]/"export.json", run)
     ok = "onnx-int8" in acc and acc["onnx"] - acc["onnx-int8"] <= max_drop + 1e-12
     meta.update(default="onnx-int8" if ok else "onnx",
                 check=dict(n=len(texts), max_drop=max_drop, accuracy=acc, int8_default=ok,
@@ -274,30 +275,41 @@ def check_export(run,                 # a run directory with an ONNX export
     return rows
 
 # %% ../nbs/06a_export.ipynb #4e6f8929
-def cli_export(run:Path,                                   # run directory written by `deepfake-detect train`
-               format:Literal["onnx"]="onnx",              # the format to write (ONNX, run by onnxruntime)
-               quantize:Literal["int8"]|None=None,         # also write a dynamically int8-quantised copy
-               exporter:Literal["auto", "dynamo", "torchscript"]="auto", # torch.onnx's exporter (auto: torchscript for the encoders that are fused, else dynamo)
-               optimize:bool=True,                         # BERT-family encoders: last layer for the first token only, graph fused by ONNX Runtime's optimizer
-               check:bool=False,                           # compare the backends' accuracy on --data's validation split; int8 becomes the default backend only within 0.5 points
-               data:Path|None=None,                        # TweepFake folder for --check (default: the download cache)
-               max_samples:int|None=None,                  # --check on the first N validation tweets (default: all)
-               force:bool=False,                           # export again even when a fresh float32 copy is there
-              ) -> int:
+def export(run:Path,                                    # run directory written by `deepfake-detect train`
+           format:Literal["onnx"]="onnx",               # the format to write (ONNX, run by onnxruntime)
+           quantize:Literal["int8"]|None=None,          # also write a dynamically int8-quantised copy
+           exporter:Literal["auto", "dynamo", "torchscript"]="auto", # torch.onnx's exporter (auto: torchscript for the encoders that are fused, else dynamo)
+           optimize:bool=True,                          # BERT-family encoders: last layer for the first token only, graph fused by ONNX Runtime's optimizer
+           check:bool=False,                            # compare the backends' accuracy on --data's validation split; int8 becomes the default backend only within 0.5 points
+           data:Path|None=None,                         # TweepFake folder for --check (default: the download cache)
+           max_samples:int|None=None,                   # --check on a fixed random sample of this many validation tweets
+           seed:int=42,                                 # seed of that sample
+           overwrite:bool=False,                        # export again even when a fresh float32 copy is there
+          ) -> dict:                                    # `export`: the export's record; `check`: `check_export`'s rows (or None), `n`, `default`
     "Write an ONNX copy of a run (optionally int8-quantised) for faster CPU prediction."
+    if format != "onnx": raise DetectError(f"format {format!r}: only onnx is supported (--format onnx)")
     check_positive(max_samples, "max samples")
-    rec = export_onnx(run, quantize=quantize, exporter=exporter, optimize=optimize, force=force)
-    d, fu = Path(run)/"onnx", rec.get("fused") or {}
+    rec = export_onnx(run, quantize=quantize, exporter=exporter, optimize=optimize, overwrite=overwrite)
+    res = dict(export=rec, check=None, n=None, default=rec.get("default"))
+    if check:
+        va = stratified_subset(load_tweepfake(data, splits=["validation"])["validation"], max_samples, seed)
+        res.update(check=check_export(run, list(va["text"]), list(va["label"])), n=len(va), default=onnx_export(run)["default"])
+    return res
+
+def show_export(result:dict, # what `export` returned
+                run:Path,    # the run directory
+               ):
+    "Print what `export` wrote (fusions, files, parity) and the backends' comparison of `--check`."
+    rec, d = result["export"], Path(run)/ONNX_DIR
+    fu = rec.get("fused") or {}
     if "ops" in fu: print(f"fused ({rec['exporter']} graph): " + ", ".join(f"{v} {k}" for k, v in fu["ops"].items())
                           + ("; last layer for the first token only" if fu.get("first_token_last_layer") else ""))
     elif "skipped" in fu: print(f"not fused: {fu['skipped']}")
     for f in rec["files"]:
         b = next(k for k, v in ONNX_FILES.items() if v == f)
         print(f"wrote {d/f} ({(d/f).stat().st_size / 2**20:.1f} MiB; max |p_bot - PyTorch| {rec['parity'][b]:.1e})")
-    if check:
-        va = load_tweepfake(data, splits=["validation"])["validation"]
-        n = min(max_samples or len(va), len(va))
-        rows = check_export(run, va["text"][:n], va["label"][:n])
-        print(f"\n{'backend':<10} {'accuracy':>8} {'agree':>6} {'max dp':>8} {'tweets/s':>9}   ({n} validation tweets)")
-        for r in rows: print(f"{r['backend']:<10} {r['accuracy']:>8.4f} {r['agreement']:>6.3f} {r['max_p_diff']:>8.1e} {r['tweets_per_s']:>9.1f}")
-        print(f"default backend: {onnx_export(run)['default']}")
+    if result["check"] is not None:
+        print(f"\n{'backend':<10} {'accuracy':>8} {'agree':>6} {'max dp':>8} {'tweets/s':>9}   ({result['n']} validation tweets)")
+        for r in result["check"]:
+            print(f"{r['backend']:<10} {r['accuracy']:>8.4f} {r['agreement']:>6.3f} {r['max_p_diff']:>8.1e} {r['tweets_per_s']:>9.1f}")
+        print(f"default backend: {result['default']}")

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from fastcore.basics import patch
-from .core import DetectError, atomic_write
+from .core import DetectError, atomic_write, sigmoid
 
 # %% auto #0
 __all__ = ['FEATURES', 'COMBINER_FORMAT', 'CrossFit', 'stylometric_features', 'logit', 'Combiner', 'cross_fit', 'member_column',
@@ -82,8 +82,6 @@ def logit(p,              # probabilities
     "log(p / (1 - p)), with `p` clipped away from 0 and 1."
     p = np.clip(np.asarray(p, dtype=float), eps, 1 - eps)
     return np.log(p) - np.log1p(-p)
-
-def _sigmoid(z): return 1 / (1 + np.exp(-z))
 
 # %% ../nbs/02c_features.ipynb #a4b73fb9
 COMBINER_FORMAT = "deepfake_detect.Combiner/1"
@@ -163,7 +161,7 @@ def predict_proba(self:Combiner,
                   X:pd.DataFrame, # rows with the combiner's columns
                  ) -> np.ndarray: # p_bot of each row
     "The combined probability of `bot` for each row of `X`."
-    return _sigmoid(self.decision_function(X))
+    return sigmoid(self.decision_function(X))
 
 # %% ../nbs/02c_features.ipynb #ccdc9426
 @patch
@@ -229,7 +227,7 @@ def cross_fit(X:pd.DataFrame,    # the inputs, one row per tweet
               prob_columns,      # columns of X holding members' p_bot
               feature_columns=None, # columns used as they are (default: every other column of X)
               folds:int=5,       # number of stratified folds
-              seed:int=0,        # seed of the fold assignment
+              seed:int=42,       # seed of the fold assignment
               C:float=1.0,       # the combiner's `C`
              ) -> CrossFit:      # (oof, combiner, fold)
     "Out-of-fold probabilities of a `Combiner` (each row scored by one fitted without its fold) and one fitted on all rows."

