@@ -23,6 +23,11 @@ be checked offline, in four steps:
      `show_doc(...)` calls (the docs processing makes those outputs itself).
 4. Print a table (page, rendered, showing cells with outputs / showing cells, output areas in the
    HTML) and exit 1 listing the failing pages, else 0.
+5. `tools/docs_lint.py` on the stored outputs, the prose and the README: machine paths, progress-bar debris,
+   library warnings, leftovers, cut text, accuracies no `results/*.json` holds, a preset with two training
+   times. The count of each (file, class) may not grow beyond `tools/docs_lint_baseline.json` (the problems
+   known when the check came in, being worked off); `--update-baseline` writes the current counts when they
+   only went down. A new problem fails the check, named.
 
 `--screenshot PAGE` (e.g. `04_evaluate`, `evaluate`, or a path to an .html) also takes a PNG of the
 rendered page with headless Chromium (`chromium`, `chromium-browser`, `google-chrome`), written to
@@ -34,6 +39,7 @@ Usage (from anywhere in the project, with the project's virtualenv):
     python tools/check_docs.py --no-proc --screenshot 04_evaluate
 """
 import argparse, json, re, shutil, subprocess, sys, tempfile, time
+from collections import Counter
 from pathlib import Path
 
 from nbdev.config import get_config
@@ -180,7 +186,10 @@ def main(argv=None):
     p.add_argument("--exempt", default="10_cli index", help="space-separated pages exempt from the outputs check")
     p.add_argument("--screenshot", metavar="PAGE", help="also take a PNG of this rendered page with headless Chromium")
     p.add_argument("--screenshot-out", metavar="PNG", help="where to write the screenshot (default: _docs_html/PAGE.png)")
+    p.add_argument("--lint-only", action="store_true", help="only step 5 (docs_lint against the baseline)")
+    p.add_argument("--update-baseline", action="store_true", help="with --lint-only: write the lint counts (only when none grew)")
     a = p.parse_args(argv)
+    if a.lint_only: return lint_step(Path(get_config().config_path), a.update_baseline)
 
     cfg = get_config()
     root, nbs_path = Path(cfg.config_path), Path(cfg.nbs_path)
@@ -224,7 +233,32 @@ def main(argv=None):
         sys.stderr.write(f"check_docs: {len(fails)} page(s) failed the docs check:\n")
         for pg, why in fails: sys.stderr.write(f"  {pg}: " + "; ".join(why) + "\n")
         return 1
+    if lint_step(root): return 1
     print("check_docs: ok")
+    return 0
+
+
+# ---------------------------------------------------------------- 5. debris and disagreement
+def lint_step(root: Path, update=False) -> int:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from docs_lint import lint
+    probs = lint(root)
+    now = Counter(f"{f} | {k}" for f, k, _, _ in probs)
+    bf = Path(__file__).parent / "docs_lint_baseline.json"
+    base = json.loads(bf.read_text()) if bf.exists() else {}
+    grew = {k: (base.get(k, 0), n) for k, n in now.items() if n > base.get(k, 0)}
+    print(f"docs_lint: {sum(now.values())} known problem(s) left in {len(now)} (file, class) pair(s); baseline {sum(base.values())}")
+    if grew and bf.exists():
+        sys.stderr.write("docs_lint: new debris or disagreement on the docs site or in the README:\n")
+        for k, (b, n) in sorted(grew.items()):
+            f, cls = k.split(" | ")
+            sys.stderr.write(f"  {k}: {n} (was {b})\n")
+            for pf, pk, where, snip in probs:
+                if pf == f and pk == cls: sys.stderr.write(f"      {where}: {snip[:160]}\n")
+        return 1
+    if update or not bf.exists():
+        bf.write_text(json.dumps(dict(sorted(now.items())), indent=1) + "\n")
+        print(f"docs_lint: baseline written ({sum(now.values())})")
     return 0
 
 

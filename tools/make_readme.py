@@ -4,7 +4,7 @@
 processing on the index notebook (front matter, hidden cells removed) and renders it to GitHub Markdown
 with nbconvert. Usage: `python tools/make_readme.py`.
 """
-import os, tempfile
+import os, shutil, tempfile
 from pathlib import Path
 
 import nbformat
@@ -24,7 +24,12 @@ def main():
         cells.append(c)
     nb.cells = cells
     nb.metadata.setdefault("language_info", {"name": "python"})
-    md, _ = MarkdownExporter().from_notebook_node(nb)
+    md, res = MarkdownExporter().from_notebook_node(nb, resources={"output_files_dir": "readme_files"})
+    figs = cfg.config_path / "readme_files"          # the page's figures (plots, images), beside README.md
+    shutil.rmtree(figs, ignore_errors=True)
+    for name, data in (res.get("outputs") or {}).items():
+        (cfg.config_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (cfg.config_path / name).write_bytes(data)
     title = f"# {cfg.title}\n\n> {cfg.description}\n\n" if cfg.description else f"# {cfg.title}\n\n"
     out = cfg.config_path / "README.md"
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".README.", suffix=".tmp")

@@ -35,6 +35,10 @@ import argparse, os, re, sys, tempfile, time, traceback
 from pathlib import Path
 
 os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+# The pages show what a reader needs, not the libraries' loading and saving bars (transformers' "Loading weights",
+# "Writing model shards", datasets' "Map"): they are turned off for the run that stores the outputs.
+os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+os.environ["HF_DATASETS_DISABLE_PROGRESS_BARS"] = "1"
 
 from fastcore.nbio import read_nb, nb2str
 from fastcore.xtras import loads
