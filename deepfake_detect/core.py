@@ -12,8 +12,8 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['DEFAULT_THRESHOLD', 'FPR_LEVELS', 'OPTIONS', 'DetectError', 'atomic_write', 'sha256_file', 'cache_dir', 'set_seed',
-           'get_device', 'library_versions', 'bars_on', 'quiet_libraries', 'sigmoid', 'cpu_threads', 'decode_utf8',
-           'read_text', 'check_threshold', 'check_positive', 'Option']
+           'get_device', 'library_versions', 'bars_on', 'quiet_libraries', 'Progress', 'sigmoid', 'cpu_threads',
+           'decode_utf8', 'read_text', 'check_threshold', 'check_positive', 'Option']
 
 # %% ../nbs/00_core.ipynb #09f23c28
 class DetectError(Exception):
@@ -140,6 +140,63 @@ def quiet_libraries(verbose:bool=False, # show every warning
     finally:
         if was[0]: datasets.enable_progress_bars()
         if was[1]: tlog.enable_progress_bar()
+
+# %% ../nbs/00_core.ipynb #afdd38d1
+def _hms(s:float) -> str:
+    s = int(round(s)); return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+class Progress:
+    "Work done, its rate and an ETA: a tqdm bar on a terminal, a few plain lines elsewhere."
+    def __init__(self, total:int|None,        # units expected (None: unknown)
+                 desc:str="working",          # what is being done, for the display
+                 unit:str="item",             # what is counted (singular: "row", "tweet", "text")
+                 enabled:bool=True,           # False: show nothing
+                 bar:bool|None=None,          # a tqdm bar (default: when stderr is a terminal)
+                 min_gap:float=5.0,           # off a terminal: seconds at least between two lines
+                 every:float=60.0,            # off a terminal: a line at least this often
+                 clock=None,                  # the time source (default `time.monotonic`; tests pass a fake one)
+                 file=None):                  # where lines go (default: stderr)
+        import time
+        self.total, self.desc, self.unit, self.enabled, self.min_gap, self.every = total, desc, unit, enabled, min_gap, every
+        self.clock, self.file, self.done, self.tenth = clock or time.monotonic, file, 0, 0
+        self.t0 = self.last = self.clock()
+        self._bar = None
+        if enabled and (bars_on() if bar is None else bar):
+            from tqdm.auto import tqdm
+            self._bar = tqdm(total=total, desc=desc, unit=unit, unit_scale=True, dynamic_ncols=True)
+
+    def _line(self, s:str): print(s, file=self.file or sys.stderr, flush=True)
+
+    def update(self, n:int=1, # units just done
+               note:str="",   # shown after the counts (e.g. "38 kept")
+              ):
+        "Count `n` more units done."
+        self.done += n
+        if not self.enabled: return
+        if self._bar is not None:
+            self._bar.update(n)
+            if note: self._bar.set_postfix_str(note, refresh=False)
+            return
+        now = self.clock(); el = now - self.t0; rate = self.done / el if el > 0 else 0.0
+        tenth = int(10 * self.done / self.total) if self.total else 0
+        if (tenth > self.tenth and now - self.last >= self.min_gap) or now - self.last >= self.every:
+            self.tenth, self.last = tenth, now
+            extra = f" ({note})" if note else ""
+            if self.total:
+                eta = _hms(max(self.total - self.done, 0) / rate) if rate else "?"
+                self._line(f"{self.desc}: {self.done:,} of ~{self.total:,} {self.unit}s{extra} ({min(100 * self.done // self.total, 100)}%), "
+                           f"{rate:,.1f} {self.unit}s/s, ETA {eta}")
+            else: self._line(f"{self.desc}: {self.done:,} {self.unit}s{extra}, {rate:,.1f} {self.unit}s/s")
+
+    def close(self) -> float: # units per second over the whole run
+        "Close the bar, or print the last line; the overall rate."
+        el = self.clock() - self.t0; rate = self.done / el if el > 0 else float("inf")
+        if self._bar is not None: self._bar.close()
+        elif self.enabled: self._line(f"{self.desc}: {self.done:,} {self.unit}s in {el:,.1f} s ({rate:,.1f} {self.unit}s/s)")
+        return rate
+
+    def __enter__(self): return self
+    def __exit__(self, *exc): self.close()
 
 # %% ../nbs/00_core.ipynb #bc1dbb11
 DEFAULT_THRESHOLD = 0.5     # `bot` when p_bot >= this, for a run that stores no threshold of its own
