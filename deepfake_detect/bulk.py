@@ -6,20 +6,24 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/bulk.html.md"""
 
 # %% ../nbs/06c_bulk.ipynb #9c7d5cba
 from __future__ import annotations
-import contextlib, csv, functools, glob, itertools, json, os, re, shutil, signal, sys, tempfile, threading, time, warnings
+import contextlib, csv, errno, functools, glob, itertools, json, os, re, shutil, signal, sys, tempfile, threading, time, warnings
 from collections import namedtuple
 from pathlib import Path
 from typing import Iterator, Literal
 from .core import DetectError, atomic_write, bars_on, check_positive, check_threshold
 from .tweets import LABELS
 from .predict import Detector, TruncationWarning, check_texts
+from .core import check_path, sigterm_as_exit, write_error
+from .core import Progress as CoreProgress
 
 # %% auto #0
-__all__ = ['FORMATS', 'Chunk', 'table_format', 'TableFile', 'TableWriter', 'write_part', 'Progress', 'dist_env', 'predict_file',
-           'score_batch', 'predict', 'show_predict']
+__all__ = ['FORMATS', 'OUT_FORMATS', 'Chunk', 'table_format', 'out_format', 'TableFile', 'TableWriter', 'write_part', 'Progress',
+           'pred_columns', 'dist_env', 'predict_file', 'score_batch', 'predict', 'show_predict']
 
 # %% ../nbs/06c_bulk.ipynb #bda46e1b
 FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
+OUT_FORMATS = {".csv": ("csv", ","), ".tsv": ("csv", "\t"), ".jsonl": ("jsonl", None), ".ndjson": ("jsonl", None),
+               ".json": ("json", None), ".parquet": ("parquet", None), ".pq": ("parquet", None)}
 
 def table_format(path,              # a table file
                  format:str|None=None, # "csv", "jsonl" or "parquet" ("auto" or None: from the suffix)
@@ -30,6 +34,15 @@ def table_format(path,              # a table file
             raise DetectError(f"format {format!r} is not one of csv, jsonl, parquet (--input-format)")
         return format
     return FORMATS.get(Path(path).suffix.lower(), "csv")
+
+def out_format(out, # the file to write
+              ) -> tuple: # (format, CSV separator or None)
+    "The format `out`'s suffix names (`OUT_FORMATS`); any other suffix is a `DetectError`."
+    f = OUT_FORMATS.get(Path(out).suffix.lower())
+    if f is None:
+        raise DetectError(f"--out {out}: the suffix {Path(out).suffix or '(none)'!r} names no format this command writes; end "
+                          "the name with .csv, .tsv (tab-separated), .jsonl (JSON Lines), .json (a JSON array) or .parquet")
+    return f
 
 # %% ../nbs/06c_bulk.ipynb #06f88411
 Chunk = namedtuple("Chunk", "frame lines")
@@ -167,24 +180,29 @@ class TableFile:
         if not n: raise DetectError(f"{self.path} has no rows to classify")
 
 # %% ../nbs/06c_bulk.ipynb #aae3b1b1
-@contextlib.contextmanager
-def _exit_on_sigterm():
-    "Inside the block, SIGTERM raises `SystemExit(143)`, so `atomic_write` removes its temporary file."
-    if threading.current_thread() is not threading.main_thread(): yield; return
-    def stop(signum, frame):
-        print("deepfake-detect: terminated; the partial output was removed", file=sys.stderr)
-        raise SystemExit(128 + signum)
-    old = signal.signal(signal.SIGTERM, stop)
-    try: yield
-    finally: signal.signal(signal.SIGTERM, old)
+def _writable(out:Path) -> None:
+    "A `DetectError` when the nearest existing folder above `out` cannot be written (before any work starts)."
+    d = out.parent
+    while not d.exists() and d != d.parent: d = d.parent
+    if not os.access(d, os.W_OK): raise write_error(out, OSError(errno.EACCES, "permission denied"), f"{d} is not writable for you")
 
-def _check_out(out:Path, file:Path|None, overwrite:bool) -> Path:
-    "`out`, checked to be a file that may be written (the input itself only with `overwrite`)."
+def _check_out(out,                 # --out as given (a trailing "/" names a folder)
+               file:Path|None,      # the input file
+               overwrite:bool,      # replace an existing `out` (the input too)
+              ) -> tuple:           # (out, format, CSV separator)
+    "`out`, checked before any work: a file name whose suffix names a format, not existing unless `overwrite`, in a writable folder."
+    if isinstance(out, str) and out.endswith(("/", os.sep)):
+        raise DetectError(f"--out {out} names a folder (it ends with '/'); give a file name, e.g. {out}predictions.csv")
+    out = check_path(out, "out")
     if out.is_dir(): raise DetectError(f"--out {out} is a directory; give a file name, e.g. {out/'predictions.csv'}")
-    if file is not None and out.resolve() == file.resolve() and not overwrite:
+    fmt, sep = out_format(out)
+    if file is not None and out.exists() and out.resolve() == file.resolve() and not overwrite:
         raise DetectError(f"--out {out} is the input --file: that would overwrite it; pass --overwrite to do so, "
                           "or give another --out")
-    return out
+    if out.exists() and not overwrite:
+        raise DetectError(f"--out {out} exists; pass --overwrite to replace it, or give another --out")
+    _writable(out)
+    return out, fmt, sep
 
 def _remove_stale(out:Path):
     "Remove the temporaries and part folders of `out` that a killed earlier write left."
@@ -219,26 +237,39 @@ def _arrow(frame, schema=None):
 class TableWriter:
     "Write a table chunk by chunk to `out` atomically: into a temporary beside it, renamed over it at the end."
     def __init__(self, out,                   # the file to (re)write
-                 format:str|None=None,        # "csv", "jsonl", "parquet" (default: from the suffix of `out`)
-                 sep:str=",",                 # CSV separator
+                 format:str|None=None,        # "csv", "jsonl", "json", "parquet" (default: from the suffix of `out`, `out_format`)
+                 sep:str|None=None,           # CSV separator (default: the suffix's: tab for .tsv, else ",")
                  schema=None,                 # Parquet: the Arrow schema (default: the first chunk's)
                  clean:bool=True):            # first remove what a killed earlier write of `out` left
-        self.out, self.format, self.sep, self.schema, self.clean = Path(out), table_format(out, format), sep, schema, clean
+        self.out = Path(out)
+        if format is None: format, s = out_format(self.out)
+        elif format not in ("csv", "jsonl", "json", "parquet"): raise DetectError(f"format {format!r} is not one of csv, jsonl, json, parquet")
+        else: s = None
+        self.format, self.sep, self.schema, self.clean = format, sep or s or ",", schema, clean
         self.rows, self._pw, self._stack, self._started = 0, None, None, False
 
+    @contextlib.contextmanager
+    def _named(self):
+        "An `OSError` inside the block (a full disk, a read-only folder) becomes a `DetectError` naming `out`."
+        try: yield
+        except OSError as e: raise write_error(self.out, e) from None
+
     def __enter__(self):
-        if self.clean: _remove_stale(self.out)
-        with contextlib.ExitStack() as st:
-            st.enter_context(_exit_on_sigterm())
-            self.fh = st.enter_context(atomic_write(self.out, "wb"))
-            st.callback(self._close_parquet)          # runs first: the footer goes in before the rename
-            self._stack = st.pop_all()
+        with self._named():
+            if self.clean: _remove_stale(self.out)
+            with contextlib.ExitStack() as st:
+                st.enter_context(sigterm_as_exit())
+                self.fh = st.enter_context(atomic_write(self.out, "wb"))
+                st.callback(self._finish)                 # runs first: the footer goes in before the rename
+                self._stack = st.pop_all()
         return self
 
-    def __exit__(self, *exc): return self._stack.__exit__(*exc)
+    def __exit__(self, *exc):
+        with self._named(): return self._stack.__exit__(*exc)
 
-    def _close_parquet(self):
+    def _finish(self):
         if self._pw is not None: self._pw.close(); self._pw = None
+        if self.format == "json": self.fh.write(b"\n]\n" if self.rows else b"[]\n")
 
     def _parquet(self, t):
         import pyarrow.parquet as pq
@@ -247,85 +278,65 @@ class TableWriter:
             self._pw = pq.ParquetWriter(self.fh, self.schema)
         self._pw.write_table(t if t.schema == self.schema else t.cast(self.schema))
 
+    def _json(self, body:bytes):
+        "Records, one JSON object a line, appended to the array."
+        for i, line in enumerate(body.splitlines()):
+            self.fh.write((b",\n" if self.rows or i else b"[\n") + line)
+
     def write(self, frame):
         "Append the rows of DataFrame `frame` (the first call also writes the CSV header)."
-        if self.format == "parquet":
-            if len(frame) or self.schema is not None: self._parquet(_arrow(frame, self.schema))
-        else: self.fh.write(_body(frame, self.format, self.sep, header=self.format == "csv" and not self._started))
-        self._started = True
-        self.rows += len(frame)
+        with self._named():
+            if self.format == "parquet":
+                if len(frame) or self.schema is not None: self._parquet(_arrow(frame, self.schema))
+            elif self.format == "json": self._json(_body(frame, "jsonl"))
+            else: self.fh.write(_body(frame, self.format, self.sep, header=self.format == "csv" and not self._started))
+            self._started = True
+            self.rows += len(frame)
 
     def append_part(self, part:Path):
         "Append a part file written by `write_part` for this format."
-        if self.format == "parquet":
-            import pyarrow.parquet as pq
-            self._parquet(pq.read_table(part))
-        else:
-            with open(part, "rb") as f: shutil.copyfileobj(f, self.fh, 1 << 20)
+        with self._named():
+            if self.format == "parquet":
+                import pyarrow.parquet as pq
+                self._parquet(pq.read_table(part))
+            elif self.format == "json":
+                body = Path(part).read_bytes(); self._json(body); self.rows += body.count(b"\n")
+            else:
+                with open(part, "rb") as f: shutil.copyfileobj(f, self.fh, 1 << 20)
 
 def write_part(frame, part:Path, format:str, sep:str=",", schema=None) -> Path:
-    "Write the rows of `frame` to `part` as `TableWriter.append_part` reads them (CSV without its header)."
+    "Write the rows of `frame` to `part` as `TableWriter.append_part` reads them (CSV without its header, JSON as JSON Lines)."
     if format == "parquet":
         import pyarrow.parquet as pq
         pq.write_table(_arrow(frame, schema), part)
-    else: Path(part).write_bytes(_body(frame, format, sep))
+    else: Path(part).write_bytes(_body(frame, "jsonl" if format == "json" else format, sep))
     return Path(part)
 
 # %% ../nbs/06c_bulk.ipynb #b85fd949
-def _hms(s:float) -> str:
-    s = int(round(s)); return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
-
-class Progress:
-    "Rows done, rows/s and an ETA: a tqdm bar on a terminal, a few plain log lines elsewhere."
-    def __init__(self, total:int|None,        # rows expected (None: unknown)
-                 desc:str="predict",          # what is counted, for the display
-                 enabled:bool=True,           # False: show nothing
-                 bar:bool|None=None,          # a tqdm bar (default: when stderr is a terminal)
-                 min_gap:float=5.0,           # off a terminal: seconds at least between two lines
-                 every:float=60.0,            # off a terminal: a line at least this often
-                 clock=time.monotonic,        # the time source (tests pass a fake one)
-                 file=None):                  # where lines go (default: stderr)
-        self.total, self.desc, self.enabled, self.min_gap, self.every = total, desc, enabled, min_gap, every
-        self.clock, self.file, self.done = clock, file, 0
-        self.t0 = self.last = clock()
-        self.tenth = 0
-        if bar is None: bar = bars_on()
-        self._bar = None
-        if enabled and bar:
-            from tqdm.auto import tqdm
-            self._bar = tqdm(total=total, desc=desc, unit="row", unit_scale=True, dynamic_ncols=True)
-
-    def _line(self, s:str): print(s, file=self.file or sys.stderr, flush=True)
-
-    def update(self, n:int): # rows just done
-        "Count `n` more rows done."
-        self.done += n
-        if not self.enabled: return
-        if self._bar is not None: self._bar.update(n); return
-        now = self.clock(); el = now - self.t0; rate = self.done / el if el > 0 else 0.0
-        tenth = int(10 * self.done / self.total) if self.total else 0
-        if (tenth > self.tenth and now - self.last >= self.min_gap) or now - self.last >= self.every:
-            self.tenth, self.last = tenth, now
-            if self.total:
-                eta = _hms(max(self.total - self.done, 0) / rate) if rate else "?"
-                self._line(f"{self.desc}: {self.done:,} of ~{self.total:,} rows ({min(100 * self.done // self.total, 100)}%), "
-                           f"{rate:,.0f} rows/s, ETA {eta}")
-            else: self._line(f"{self.desc}: {self.done:,} rows, {rate:,.0f} rows/s")
-
-    def close(self) -> float: # rows per second over the whole run
-        "Close the bar, or print the last line; the overall rate."
-        el = self.clock() - self.t0; rate = self.done / el if el > 0 else float("inf")
-        if self._bar is not None: self._bar.close()
-        elif self.enabled: self._line(f"{self.desc}: {self.done:,} rows in {el:,.1f} s ({rate:,.0f} rows/s)")
-        return rate
+def Progress(total:int|None,        # rows expected (None: unknown)
+             desc:str="predict",    # what is being done, for the display
+             **kwargs,              # the rest of `core.Progress`'s options (enabled, bar, min_gap, every, clock, file)
+            ) -> CoreProgress:
+    "The package's one progress display (`core.Progress`), counting rows."
+    return CoreProgress(total, desc, unit="row", **kwargs)
 
 # %% ../nbs/06c_bulk.ipynb #d0e6f50a
 _TRUNC = re.compile(r"(\d+) of \d+ texts .*limit of (\d+) tokens.*row (\d+)")
+
+def pred_columns(columns, # the input's columns
+                ) -> tuple: # (label column, p_bot column)
+    "The names of the columns `predict` adds: `label` and `p_bot`, or, when the input has either, both with `_pred` (then `_pred2`, ...) added."
+    have, k = set(map(str, columns)), 1
+    names = ("label", "p_bot")
+    while have & set(names):
+        names = tuple(f"{n}_pred{k if k > 1 else ''}" for n in ("label", "p_bot")); k += 1
+    return names
 
 class _Scorer:
     "Check and classify the chunks of one file; counts rows, bots and truncations."
     def __init__(self, det, tf:TableFile, column:str, threshold, columns=None, out_format:str|None=None):
         self.det, self.tf, self.column, self.threshold, self.columns, self.out_format = det, tf, column, threshold, columns, out_format
+        self.names = pred_columns(columns or [])
         self.rows = self.bot = self.cut = 0
         self.cut_first, self.cut_limit, self.cut_other = None, None, []
 
@@ -356,7 +367,7 @@ class _Scorer:
         return fr.reindex(columns=self.columns)
 
     def __call__(self, ch, texts:list[str]):
-        "Chunk `ch`'s frame with `label` and `p_bot` added (or replaced)."
+        "Chunk `ch`'s frame with the `label` and `p_bot` columns (`self.names`) added; an input column of those names is an error."
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", TruncationWarning)
             res = self.det.predict(texts, threshold=self.threshold)
@@ -367,8 +378,13 @@ class _Scorer:
             self.cut += int(m[1]); self.cut_limit = int(m[2])
             if self.cut_first is None: self.cut_first = ch.lines[int(m[3])]
         fr = self.conform(ch)
-        fr["label"] = labels = [r["label"] for r in res]
-        fr["p_bot"] = [round(r["p_bot"], 6) for r in res]
+        if clash := [c for c in self.names if c in fr.columns]:   # JSON Lines: a key the first rows lack
+            has = [i for i, v in enumerate(fr[clash[0]]) if not (isinstance(v, float) and v != v)]
+            raise DetectError(f"{self.tf.path} line {ch.lines[has[0] if has else 0]} has the key {clash[0]!r}, the name of the "
+                              f"column predict adds (chosen from the first rows' keys); rename that key, or give the first "
+                              "object every key")
+        fr[self.names[0]] = labels = [r["label"] for r in res]
+        fr[self.names[1]] = [round(r["p_bot"], 6) for r in res]
         self.rows += len(res); self.bot += labels.count(LABELS[1])
         return fr
 
@@ -385,10 +401,10 @@ def _warn_cut(tallies:list, tf:TableFile):
     other = [m for t in tallies for m in t[5]]
     if other: warnings.warn(other[0] + (f" (and in {len(other) - 1} more chunks)" if len(other) > 1 else ""), TruncationWarning, stacklevel=3)
 
-def _out_schema(schema, columns:list):
-    "The Arrow schema of the output of a Parquet input: its fields, then `label` (string) and `p_bot` (float64)."
+def _out_schema(schema, columns:list, names=("label", "p_bot")):
+    "The Arrow schema of the output of a Parquet input: its fields, then the label (string) and p_bot (float64) columns `names`."
     import pyarrow as pa
-    new = {"label": pa.field("label", pa.string()), "p_bot": pa.field("p_bot", pa.float64())}
+    new = {names[0]: pa.field(names[0], pa.string()), names[1]: pa.field(names[1], pa.float64())}
     return pa.schema([new[c] if c in new else schema.field(c) for c in columns])
 
 # %% ../nbs/06c_bulk.ipynb #3773892a
@@ -426,34 +442,34 @@ def _no_column(file, column, columns) -> DetectError:
 
 def predict_file(detector,                # a `Detector`, or a run directory to load one from (after the first chunk is checked)
                  file,                    # the table to classify: CSV (.csv .tsv .txt), JSON Lines (.jsonl .ndjson) or Parquet
-                 out=None,                # where to write it (format from its suffix, else the input's); None: print the rows
+                 out=None,                # where to write it: .csv, .tsv, .jsonl, .json (an array) or .parquet; None: print the rows
                  column:str="text",       # the column (JSONL: key) holding the texts
                  input_format:str|None=None, # the input's format: "csv", "jsonl", "parquet" (default: from its suffix)
                  sep:str|None=None,       # CSV separator (default: guessed from the header; tab for .tsv)
                  chunk_rows:int=10_000,   # rows read, classified and written at a time: memory is bounded by one chunk
                  threshold:float|None=None, # `bot` when p_bot >= threshold (default: the run's)
-                 overwrite:bool=False,    # allow `out` to be `file` itself (replace the input)
+                 overwrite:bool=False,    # replace `out` if it exists (also when it is `file` itself)
                  progress:bool=True,      # rows/s and ETA: a bar on a terminal, a few log lines elsewhere
                  **load,                  # for `Detector.from_pretrained` when `detector` is a path: device, batch_size, max_length, backend, threads
-                ) -> dict:                # rows, bot, human, seconds, rows_per_s, out, workers
+                ) -> dict:                # rows, bot, human, seconds, rows_per_s, out, workers, columns (the two added)
     "Classify the texts of a file chunk by chunk into `out` (input columns + `label` + `p_bot`, input order); one shard per worker under torchrun."
     check_positive(chunk_rows, "chunk rows")
     if threshold is not None: check_threshold(threshold)
+    for k in ("batch_size", "max_length", "threads"): check_positive(load.get(k), k.replace("_", " "))
     rank, world, _ = dist_env()
-    file = Path(file)
-    if out is not None: out = _check_out(Path(out), file, overwrite)
+    if not isinstance(detector, Detector): check_path(detector, "run")
+    file = check_path(file, "file")
+    if out is not None: out, ofmt, osep = _check_out(out, file, overwrite)
     elif world > 1: raise DetectError(f"with several workers (WORLD_SIZE={world}) give --out: their parts are merged into that file")
+    else: ofmt = osep = None
     tf = TableFile(file, input_format, sep)
-    ofmt = FORMATS.get(out.suffix.lower(), tf.format) if out is not None else None
-    osep = "\t" if out is not None and out.suffix.lower() == ".tsv" else (tf.sep or ",")
     if tf.columns is not None and column not in tf.columns: raise _no_column(file, column, tf.columns)
     chunks = tf.chunks(chunk_rows)
     first = next(chunks)                                  # its errors come before the model is loaded
     if column not in first.frame.columns: raise _no_column(file, column, first.frame.columns)
     cols = list(first.frame.columns)
-    outcols = cols + [c for c in ("label", "p_bot") if c not in cols]
-    schema = _out_schema(tf.schema, outcols) if tf.schema is not None and ofmt == "parquet" else None
     sc = _Scorer(None, tf, column, threshold, cols, ofmt)
+    schema = _out_schema(tf.schema, cols + list(sc.names), sc.names) if tf.schema is not None and ofmt == "parquet" else None
     sc.texts(first)
     stream = itertools.chain([first], chunks)
     def load_detector():
@@ -470,7 +486,7 @@ def predict_file(detector,                # a `Detector`, or a run directory to 
             print(f"{'label':<6} {'p_bot':>6}  text")
             for ch in stream:
                 texts = sc.texts(ch); fr = sc(ch, texts)
-                for t, lab, p in zip(texts, fr["label"], fr["p_bot"]): print(f"{lab:<6} {p:>6.3f}  {t}")
+                for t, lab, p in zip(texts, fr[sc.names[0]], fr[sc.names[1]]): print(f"{lab:<6} {p:>6.3f}  {t}")
                 pg.update(len(texts))
         else:
             with TableWriter(out, ofmt, osep, schema) as w:
@@ -482,7 +498,7 @@ def predict_file(detector,                # a `Detector`, or a run directory to 
     if rank == 0: _warn_cut(tallies, tf)
     rows, bot = sum(t[0] for t in tallies), sum(t[1] for t in tallies)
     return dict(rows=rows, bot=bot, human=rows - bot, seconds=round(secs, 3), rows_per_s=round(rows / secs, 1) if secs else None,
-                out=out, workers=world)
+                out=out, workers=world, columns=list(sc.names))
 
 # %% ../nbs/06c_bulk.ipynb #ef925de7
 def _predict_workers(load_detector, sc:_Scorer, stream, out:Path, ofmt:str, osep:str, schema, total, show:bool) -> list:
@@ -494,12 +510,12 @@ def _predict_workers(load_detector, sc:_Scorer, stream, out:Path, ofmt:str, osep
             try:
                 out.parent.mkdir(parents=True, exist_ok=True); _remove_stale(out)
                 parts = tempfile.mkdtemp(prefix=f".{out.name}.parts-", dir=out.parent)
-            except OSError as e: err = f"cannot write beside {out}: {e}"
+            except OSError as e: err = str(write_error(out, e))
         parts, err = gather((parts, err))[0]
         if err: raise DetectError(err)
         parts, n, head, mine = Path(parts), 0, None, None
         try:
-            with _exit_on_sigterm():
+            with sigterm_as_exit():
                 sc.det = load_detector()
                 pg = Progress(total, desc=f"predict (worker 0 of {world})", enabled=show)
                 for i, ch in enumerate(stream):
@@ -544,24 +560,25 @@ def score_batch(batch:dict,               # a batch of `Dataset.map(batched=True
                 column:str="text",        # the column holding the texts
                 threshold:float|None=None, # `bot` when p_bot >= threshold (default: the run's)
                 **load,                   # for `Detector.from_pretrained`: device, batch_size, max_length, backend, threads
-               ) -> dict:                 # {"label": [...], "p_bot": [...]}
+               ) -> dict:                 # {"label": [...], "p_bot": [...]} (`label_pred`, `p_bot_pred` when the dataset has either: `pred_columns`)
     "`label` and `p_bot` for one batch of a `datasets.Dataset.map`; the detector is loaded once per process."
     if run is None: raise DetectError("score_batch needs the run: ds.map(score_batch, ..., fn_kwargs=dict(run='RUN'))")
     if column not in batch: raise _no_column("the dataset", column, list(batch))
     det = _cached_detector(str(run), tuple(sorted(load.items())))
     name = (lambda i: f"row {indices[i]} (column {column!r})") if indices is not None else (lambda i: f"a row of this batch (its #{i}, column {column!r})")
     res = det.predict(check_texts(batch[column], where=name), threshold=threshold)
-    return {"label": [r["label"] for r in res], "p_bot": [round(r["p_bot"], 6) for r in res]}
+    lab, pb = pred_columns(list(batch))                   # never over a column of the dataset
+    return {lab: [r["label"] for r in res], pb: [round(r["p_bot"], 6) for r in res]}
 
 # %% ../nbs/06c_bulk.ipynb #152e6b8a
 def predict(run:Path,                  # run directory written by `deepfake-detect train` (or a Hugging Face model folder)
             texts:list[str],           # tweets to classify (or give --file)
             file:Path|None=None,       # file of texts to classify: CSV/TSV (UTF-8, with a header row), JSON Lines or Parquet
             column:str="text",         # column (JSONL: key) of --file holding the texts
-            out:Path|None=None,        # file to write: the input plus `label` and `p_bot` columns, format from its suffix (default: print)
+            out:Path|None=None,        # file to write (.csv, .tsv, .jsonl, .json, .parquet): the input plus `label` and `p_bot` (`label_pred`, `p_bot_pred` when the input has either) (default: print)
             input_format:Literal["auto", "csv", "jsonl", "parquet"]="auto", # format of --file (auto: from its suffix; CSV when unknown)
             sep:str|None=None,         # CSV separator of --file (default: guessed from its header; tab for .tsv)
-            overwrite:bool=False,      # allow --out to be the --file itself (replace the input)
+            overwrite:bool=False,      # replace --out if it exists (also when it is the --file itself)
             chunk_rows:int=10_000,     # rows read, classified and written at a time (memory is bounded by one chunk)
             batch_size:int|None=None,  # texts per forward pass (default: 64; 16 with ONNX Runtime, 256 on a GPU)
             device:str|None=None,      # cuda, cpu, ... (default: GPU if there is one)
@@ -573,7 +590,11 @@ def predict(run:Path,                  # run directory written by `deepfake-dete
     "Classify tweets given as arguments or in a CSV, JSONL or Parquet file (streamed; several workers under torchrun)."
     if threshold is not None: check_threshold(threshold)
     check_positive(batch_size); check_positive(max_length, "max length"); check_positive(chunk_rows, "chunk rows"); check_positive(threads, "threads")
-    if bool(texts) == bool(file): raise DetectError("give either texts to classify or --file, not both and not neither")
+    file = check_path(file, "file", none=True)
+    if isinstance(texts, str): texts = [texts]
+    if texts is not None and not isinstance(texts, (list, tuple)):
+        raise DetectError(f"texts must be a list of strings, not {type(texts).__name__}; a file goes in --file (file=...)")
+    if bool(texts) == (file is not None): raise DetectError("give either texts to classify or --file, not both and not neither")
     if out is not None and file is None: raise DetectError("--out needs --file")
     load = dict(device=device, batch_size=batch_size, max_length=max_length, backend=backend, threads=threads)
     with warnings.catch_warnings(record=True) as caught:
@@ -597,5 +618,8 @@ def show_predict(result:dict, # what `predict` returned
         print(f"{'label':<6} {'p_bot':>6}  text")
         for t, r in zip(result["texts"], result["results"]): print(f"{r['label']:<6} {r['p_bot']:>6.3f}  {t}")
     elif result.get("out") is not None:
+        cols = result.get("columns") or ["label", "p_bot"]
         print(f"wrote {result['rows']} rows to {result['out']}: {result['bot']} bot, {result['human']} human"
-              + (f" ({result['workers']} workers)" if result["workers"] > 1 else ""))
+              + (f" ({result['workers']} workers)" if result["workers"] > 1 else "")
+              + ("" if cols == ["label", "p_bot"] else f"; the predictions are in {cols[0]} and {cols[1]} (the input has a "
+                 "column named label or p_bot, kept as it was)"))

@@ -102,7 +102,7 @@ def arg_help(doc:str|None,    # the parameter's docments comment
 # %% ../nbs/10_cli.ipynb #2c7266d4
 Param = collections.namedtuple("Param", "name kind type default doc")
 _EMPTY, _P = inspect.Parameter.empty, inspect.Parameter
-IMPLIED = {"progress": bars_on}   # parameters the command line fills itself: name -> function giving the value
+IMPLIED = {"progress": lambda: True}   # parameters the command line fills itself: name -> function giving the value
 
 def _hints(obj):
     try: return typing.get_type_hints(obj)

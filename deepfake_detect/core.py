@@ -12,8 +12,9 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['DEFAULT_THRESHOLD', 'FPR_LEVELS', 'OPTIONS', 'DetectError', 'atomic_write', 'sha256_file', 'cache_dir', 'set_seed',
-           'get_device', 'library_versions', 'bars_on', 'quiet_libraries', 'Progress', 'sigmoid', 'cpu_threads',
-           'decode_utf8', 'read_text', 'check_threshold', 'check_positive', 'Option']
+           'get_device', 'library_versions', 'bars_on', 'quiet_libraries', 'Progress', 'sigterm_as_exit', 'write_error',
+           'sigmoid', 'cpu_threads', 'decode_utf8', 'read_text', 'check_threshold', 'check_positive', 'check_path',
+           'Option']
 
 # %% ../nbs/00_core.ipynb #09f23c28
 class DetectError(Exception):
@@ -143,7 +144,9 @@ def quiet_libraries(verbose:bool=False, # show every warning
 
 # %% ../nbs/00_core.ipynb #afdd38d1
 def _hms(s:float) -> str:
-    s = int(round(s)); return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+    s = int(round(s)); return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+
+def _rate(r:float) -> str: return f"{r:,.0f}" if r >= 1 else f"{r:.1f}"
 
 class Progress:
     "Work done, its rate and an ETA: a tqdm bar on a terminal, a few plain lines elsewhere."
@@ -185,18 +188,43 @@ class Progress:
             if self.total:
                 eta = _hms(max(self.total - self.done, 0) / rate) if rate else "?"
                 self._line(f"{self.desc}: {self.done:,} of ~{self.total:,} {self.unit}s{extra} ({min(100 * self.done // self.total, 100)}%), "
-                           f"{rate:,.1f} {self.unit}s/s, ETA {eta}")
-            else: self._line(f"{self.desc}: {self.done:,} {self.unit}s{extra}, {rate:,.1f} {self.unit}s/s")
+                           f"{_rate(rate)} {self.unit}s/s, ETA {eta}")
+            else: self._line(f"{self.desc}: {self.done:,} {self.unit}s{extra}, {_rate(rate)} {self.unit}s/s")
 
     def close(self) -> float: # units per second over the whole run
         "Close the bar, or print the last line; the overall rate."
         el = self.clock() - self.t0; rate = self.done / el if el > 0 else float("inf")
         if self._bar is not None: self._bar.close()
-        elif self.enabled: self._line(f"{self.desc}: {self.done:,} {self.unit}s in {el:,.1f} s ({rate:,.1f} {self.unit}s/s)")
+        elif self.enabled: self._line(f"{self.desc}: {self.done:,} {self.unit}s in {el:,.1f} s ({_rate(rate)} {self.unit}s/s)")
         return rate
 
     def __enter__(self): return self
     def __exit__(self, *exc): self.close()
+
+# %% ../nbs/00_core.ipynb #91e7c285
+@contextlib.contextmanager
+def sigterm_as_exit(what:str="deepfake-detect", # who is stopping, for the one line on stderr
+                   ):
+    "Inside the block (main thread only), SIGTERM raises `SystemExit(143)`: cleanup runs as for Ctrl-C."
+    import signal, threading
+    if threading.current_thread() is not threading.main_thread(): yield; return
+    def stop(signum, frame):
+        print(f"{what}: terminated (SIGTERM); cleaning up", file=sys.stderr, flush=True)
+        raise SystemExit(128 + signum)
+    old = signal.signal(signal.SIGTERM, stop)
+    try: yield
+    finally: signal.signal(signal.SIGTERM, old)
+
+# %% ../nbs/00_core.ipynb #3b99758f
+def write_error(path,        # what was being written (a file or a folder)
+                e:OSError,   # the error the write raised
+                kept:str="nothing was written there", # what stays as it was
+               ) -> DetectError:
+    "A one-line `DetectError` for an `OSError` while writing `path`: the path, the reason in words, what to do."
+    import errno
+    why = {errno.ENOSPC: "no space left on the device", errno.EDQUOT: "disk quota exceeded", errno.EROFS: "a read-only file system",
+           errno.EACCES: "permission denied", errno.EPERM: "permission denied"}.get(e.errno) or e.strerror or str(e)
+    return DetectError(f"cannot write {path}: {why}; {kept}: free some space or choose a place you can write to")
 
 # %% ../nbs/00_core.ipynb #bc1dbb11
 DEFAULT_THRESHOLD = 0.5     # `bot` when p_bot >= this, for a run that stores no threshold of its own
@@ -249,6 +277,19 @@ def check_positive(value:int|None, # a count (None: use the default)
     if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1):
         raise DetectError(f"{name} {value!r} must be a whole number of at least 1 (--{name.replace(' ', '-')})")
     return value
+
+# %% ../nbs/00_core.ipynb #4f00499a
+def check_path(value,                 # what the caller passed where a file or folder belongs
+               name:str,              # the parameter's name, for the message
+               none:bool=False,       # whether None is allowed (then returned as it is)
+               option:str|None=None,  # how the command line spells it (default: `--` + the dashed name)
+              ) -> Path|None:         # `value` as a `Path` (`~` expanded)
+    "`value` as a `Path` if it is one (a non-empty str or `os.PathLike`); else a `DetectError` naming the parameter."
+    if value is None and none: return None
+    if isinstance(value, (str, os.PathLike)) and str(value).strip(): return Path(value).expanduser()
+    what = type(value).__name__ + (f" {value!r:.40}" if value is not None and not hasattr(value, "shape") else "")
+    raise DetectError(f"{name} must be a path (a str or pathlib.Path), not {what}: give the file or folder "
+                      f"({option or '--' + name.replace('_', '-')})")
 
 # %% ../nbs/00_core.ipynb #42dd11f8
 _REQUIRED = inspect.Parameter.empty

@@ -16,15 +16,15 @@ import numpy as np
 import pandas as pd
 from fastcore.basics import patch
 from tqdm.auto import tqdm
-from .core import DetectError, atomic_write, cache_dir, check_positive, read_text, sha256_file
+from .core import DetectError, atomic_write, bars_on, cache_dir, check_positive, read_text, sha256_file
 from .tweets import (LABELS, SPLITS, TWEEPFAKE_GENERATORS, TWEET_COLUMNS, load_built, near_key,
                                      normalise_text, tweet_features, _ENTITY, _HAS_ESCAPE)
 
 # %% auto #0
 __all__ = ['TWEEPFAKE_COMMIT', 'TWEEPFAKE_BASE_URL', 'URLS', 'SHA256', 'DATA_ENV', 'BASE_URL_ENV', 'REPORT_FILE', 'LENGTHS_PLOT',
-           'default_data_dir', 'SplitFile', 'read_tweepfake_csv', 'data_folder', 'load_tweepfake', 'make_fixture',
-           'stratified_subset', 'download_tweepfake', 'DataReport', 'data_report', 'show_download_tweepfake',
-           'show_data_report']
+           'default_data_dir', 'SplitFile', 'read_tweepfake_csv', 'path_arg', 'data_folder', 'load_tweepfake',
+           'make_fixture', 'stratified_subset', 'download_tweepfake', 'DataReport', 'data_report',
+           'show_download_tweepfake', 'show_data_report']
 
 # %% ../nbs/01_data.ipynb #8d0fb890
 TWEEPFAKE_COMMIT = "822f238bb3254a109e4ad969bebb2ab4b0b13f7d"
@@ -124,10 +124,22 @@ def read_tweepfake_csv(path:str|Path,             # a TweepFake-format CSV file
     return SplitFile(path, pd.DataFrame(rows, columns=cols), empty)
 
 # %% ../nbs/01_data.ipynb #3dfb2da4
+def path_arg(value,              # what the caller passed where a path belongs
+             name:str,           # the parameter's name, for the message
+             what:str="a folder", # what the path should name, for the message
+             alt:str="",         # what else the parameter takes, for the message (", or a DatasetDict")
+            ) -> Path|None:      # `value` as an expanded `Path`; None stays None
+    "`value` as a `Path` if it is a non-empty `str` or path-like; else a `DetectError` naming the parameter `name`."
+    if value is None: return None
+    if isinstance(value, (str, os.PathLike)) and str(value).strip(): return Path(value).expanduser()
+    got = "an empty string" if isinstance(value, str) else f"a {type(value).__module__.split('.')[0]}.{type(value).__name__}".replace("builtins.", "")
+    raise DetectError(f"{name} must be the path of {what} (a str or pathlib.Path{alt}), got {got}")
+
 def data_folder(data_dir:str|Path|None=None, # a folder of splits (default: `default_data_dir()`)
+                name:str="data",             # the parameter it came from, for the message when it is no path
                ) -> Path:                    # the folder, checked to exist
     "The folder `data_dir` (or the default one), with an error that says what is wrong with it."
-    data_dir = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
+    data_dir = path_arg(data_dir, name, "a folder of splits") or default_data_dir()
     if data_dir.is_file():
         raise DetectError(f"{data_dir} is a file, not a folder; pass the folder that holds train.csv, "
                           "validation.csv, test.csv")
@@ -144,7 +156,7 @@ def load_tweepfake(data_dir:str|Path|None=None, # folder with train.csv / valida
                   ):                            # a `datasets.DatasetDict` (and the dropped counts if asked)
     "Load the TweepFake splits found in `data_dir` (or a folder written by `build_dataset`) as a `datasets.DatasetDict`."
     from datasets import Dataset, DatasetDict
-    data_dir = data_folder(data_dir)
+    data_dir = data_folder(data_dir, "data_dir")
     if (data_dir/"data_card.json").exists():  # a folder written by `build_dataset`: any generator, provenance columns
         built = load_built(data_dir)
         missing = [s for s in (splits or []) if s not in built]
@@ -301,12 +313,14 @@ def _fetch(url, target, want, timeout):
     "Stream `url` into `target` atomically, hashing on the way; refuse it unless its sha256 is `want`."
     chunks, size = _open_source(url, timeout)
     h = hashlib.sha256()
-    with atomic_write(target, "wb") as f, tqdm(total=size, unit="B", unit_scale=True, desc=target.name, leave=False, disable=None) as bar:
+    if not bars_on(): print(f"{target.name}: downloading" + (f" {size / 1e6:.1f} MB" if size else ""), file=sys.stderr, flush=True)
+    with atomic_write(target, "wb") as f, tqdm(total=size, unit="B", unit_scale=True, desc=target.name, leave=False, disable=not bars_on()) as bar:
         for b in chunks:
             f.write(b); h.update(b); bar.update(len(b))
         if h.hexdigest() != want:
             raise DetectError(f"{target.name} from {url} has sha256 {h.hexdigest()}, expected {want}: the "
                               f"download is corrupt or the mirror holds other data; {target} was not written")
+    if not bars_on(): print(f"{target.name}: sha256 ok", file=sys.stderr, flush=True)
 
 # %% ../nbs/01_data.ipynb #b9467deb
 def download_tweepfake(data:Path|None=None,    # folder to write to (default: `default_data_dir()`)
@@ -317,7 +331,7 @@ def download_tweepfake(data:Path|None=None,    # folder to write to (default: `d
                        timeout:float=60,       # seconds to wait for the server
                       ) -> Path:               # the folder holding the checked files
     "Download the TweepFake splits and check their sha256."
-    dest = Path(data).expanduser() if data is not None else default_data_dir()
+    dest = path_arg(data, "data") or default_data_dir()
     if dest.exists() and not dest.is_dir(): raise DetectError(f"{dest} is a file, not a folder; choose another --data")
     dest.mkdir(parents=True, exist_ok=True)
     base_url = base_url if base_url is not None else (os.environ.get(BASE_URL_ENV) or None)
@@ -327,7 +341,9 @@ def download_tweepfake(data:Path|None=None,    # folder to write to (default: `d
         target, want = dest/f"{s}.csv", sums[s]
         if target.is_dir(): raise DetectError(f"{target} is a folder, not a file; remove it and download again")
         if target.exists() and not overwrite:
-            if (have := sha256_file(target)) == want: continue
+            if (have := sha256_file(target)) == want:
+                if not bars_on(): print(f"{s}.csv: already there, sha256 ok", file=sys.stderr, flush=True)
+                continue
             warnings.warn(f"{target} has sha256 {have}, expected {want}: downloading it again")
         url = URLS[s] if base_url is None else _join(base_url, f"{s}.csv")
         try: _fetch(url, target, want, timeout)
@@ -493,11 +509,21 @@ def plot_lengths(self:DataReport, ax=None): # matplotlib axes pair to draw into 
 
 # %% ../nbs/01_data.ipynb #c1e90144
 REPORT_FILE, LENGTHS_PLOT = "data_report.txt", "lengths.png"   # what `data_report` writes into `out`
+_FILE_SUFFIXES = {".png", ".jpg", ".jpeg", ".pdf", ".svg", ".txt", ".md", ".csv", ".tsv", ".json", ".html"}
+
+def _check_report_out(out) -> Path|None:
+    "`out` as a folder the report may be written into: not a file, not a name that looks like one."
+    out = path_arg(out, "out", "a folder for the report")
+    if out is None: return None
+    if out.exists() and not out.is_dir(): raise DetectError(f"{out} is a file, not a folder; --out names the folder for the report")
+    if not out.exists() and out.suffix.lower() in _FILE_SUFFIXES:
+        raise DetectError(f"--out {out} looks like a file name ({out.suffix}): --out names the folder that "
+                          f"{REPORT_FILE} and {LENGTHS_PLOT} are written into; give a folder, e.g. {out.with_suffix('')}")
+    return out
 
 def _write_report(rep:DataReport, out:Path, plots:bool) -> list[Path]:
     "Write the report's text (and its length plot) into the folder `out`; the files written."
-    out = Path(out).expanduser()
-    if out.exists() and not out.is_dir(): raise DetectError(f"{out} is a file, not a folder; --out names the folder for the report")
+    out = _check_report_out(out)
     with atomic_write(out/REPORT_FILE) as f: f.write(rep.to_text() + "\n")
     files = [out/REPORT_FILE]
     if plots:
@@ -514,7 +540,9 @@ def data_report(data:Path|None=None, # a folder of splits (default: `default_dat
                 plots:bool=True,     # with `out`: also write the length histograms (lengths.png) there
                ) -> DataReport:
     "Report counts, lengths, duplicates, empty texts and account leakage of TweepFake splits."
-    if data is None or isinstance(data, (str, Path)):
+    out = _check_report_out(out)   # before any work
+    if not isinstance(data, dict):   # a folder (a DatasetDict is a dict)
+        data = path_arg(data, "data", "a folder of splits", ", or a DatasetDict from load_tweepfake")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the report counts the dropped empty texts itself
             data, found = load_tweepfake(data, return_dropped=True)

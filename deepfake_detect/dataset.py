@@ -6,17 +6,18 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/dataset.html.md"""
 
 # %% ../nbs/08a_dataset.ipynb #2f036673
 from __future__ import annotations
-import csv, io, json, random, warnings
+import csv, io, json, math, os, random, shutil, tempfile, warnings
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 import pandas as pd
-from .core import DetectError, atomic_write, sha256_file
+from .core import DetectError, atomic_write, check_path, sha256_file
 from .tweets import (LABELS, SPLITS, TWEET_COLUMNS, load_built, load_extra, near_key, normalise_text,
                                      tweet_features, write_tweets)
 from .metrics import score_predictions
 from .data import data_folder, load_tweepfake
+from .core import sigterm_as_exit
 
 # %% auto #0
 __all__ = ['BuiltDataset', 'build_dataset', 'data_card_markdown', 'show_build_dataset']
@@ -27,9 +28,10 @@ _FEATURE_COLS = ["text", "raw_text", "label", "generator", "screen_name", "sourc
 def _as_frames(data):
     "split -> DataFrame of a TweepFake DatasetDict or folder (default: the download cache)."
     from datasets import DatasetDict
-    if data is None or isinstance(data, (str, Path)): data = load_tweepfake(data)
+    if data is None or isinstance(data, (str, os.PathLike)): data = load_tweepfake(data)
     if not isinstance(data, (DatasetDict, dict)):
-        raise DetectError("the TweepFake data must be a DatasetDict from load_tweepfake or a folder holding the splits")
+        raise DetectError(f"data (--data) must be a folder holding the TweepFake splits or a DatasetDict from load_tweepfake, "
+                          f"not {type(data).__name__}")
     out = {}
     for s in SPLITS:
         if s not in data: continue
@@ -52,6 +54,9 @@ def _fracs(split_fracs, frames):
         tot = sum(len(f) for f in frames.values())
         return {s: len(f) / tot for s, f in frames.items()}
     if not isinstance(split_fracs, dict): split_fracs = dict(zip(frames, split_fracs))
+    for k, v in split_fracs.items():   # NaN and inf would pass the sum check below
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise DetectError(f"split_fracs (--split-fracs): {k}={v!r} is not a finite number")
     bad = [s for s in split_fracs if s not in frames]
     if bad: raise DetectError(f"split_fracs names {bad[0]!r}, which the TweepFake data does not have ({', '.join(frames)})")
     if any(v < 0 for v in split_fracs.values()) or abs(sum(split_fracs.values()) - 1) > 1e-6:
@@ -85,7 +90,7 @@ def _dedup_tweepfake(frames, dropped):
 
 def _add_extra(extra, kept, seen, fracs, rng, dropped):
     "Add the new rows that repeat no text to `kept`, each source spread over the splits; returns the inputs' provenance."
-    extras = [e if isinstance(e, pd.DataFrame) else load_extra(e) for e in extra]
+    extras = [e if isinstance(e, pd.DataFrame) else load_extra(check_path(e, f"extra[{i}]", option="--extra")) for i, e in enumerate(extra)]
     inputs = [{"path": str(e) if not isinstance(e, pd.DataFrame) else df.attrs.get("path", "<DataFrame>"),
                "sha256": sha256_file(e) if isinstance(e, (str, Path)) else None, "rows": len(df)}
               for e, df in zip(extra, extras)]
@@ -131,10 +136,15 @@ def build_dataset(data:Path|None=None,       # folder holding the TweepFake spli
                   seed:int=42,               # seed of the split assignment and the down-sampling
                   out:Path|None=None,        # folder to write the splits and the data card (DATA_CARD.md, data_card.json) to
                   split_fracs:str|dict|None=None, # share of the new rows per split: {"train": 0.8, ...} or "train=0.8,validation=0.1,test=0.1" (default: as the TweepFake splits)
+                  overwrite:bool=False,      # replace --out if it holds a data set built before
                  ) -> BuiltDataset:          # the splits and the data card
     "Merge TweepFake with extra data: de-duplicated, balanced, disjoint splits."
     from datasets import Dataset, DatasetDict
     if data is None: data = data_folder()
+    if isinstance(data, (str, os.PathLike)): data = check_path(data, "data")
+    if extra is None: extra = ()
+    if isinstance(extra, (str, os.PathLike, pd.DataFrame)): extra = [extra]
+    if out is not None: out = _check_out_dir(out, overwrite, data, extra)   # before any work
     frames = _as_frames(data)
     fracs, dropped = _fracs(split_fracs, frames), []
     kept, seen = _dedup_tweepfake(frames, dropped)
@@ -144,7 +154,8 @@ def build_dataset(data:Path|None=None,       # folder holding the TweepFake spli
     dsd = DatasetDict({s: Dataset.from_dict({c: [str(r[c]) if c != "label" else int(r[c]) for r in rows] for c in feats},
                                             features=feats, split=s) for s, rows in kept.items()})
     card = _data_card(kept, dropped, inputs, fracs, balance, seed, data, {s: len(f) for s, f in frames.items()})
-    if out is not None: _write(out, kept, card)
+    if out is not None:
+        with sigterm_as_exit(): _write(out, kept, card)   # SIGTERM as Ctrl-C: the temporary folder is removed
     return BuiltDataset(dsd, card)
 
 # %% ../nbs/08a_dataset.ipynb #342ea55f
@@ -190,8 +201,44 @@ def data_card_markdown(card:dict # the card `build_dataset` made
 
 
 # %% ../nbs/08a_dataset.ipynb #3e95c07b
+_OUT_FILES = {f"{s}.csv" for s in SPLITS} | {"data_card.json", "DATA_CARD.md"}   # what build-dataset writes
+
+def _check_out_dir(out, overwrite:bool, data, extra) -> Path:
+    "`out` checked before any work: a folder apart from the data and the extra files, holding at most a data set built before (replaced only with `overwrite`)."
+    out = check_path(out, "out")
+    if out.exists() and not out.is_dir():
+        raise DetectError(f"--out {out} is a file; build-dataset writes a folder of splits: give a folder name")
+    a = Path(os.path.abspath(out))
+    for opt, i in [("--data", data)] + [("--extra", e) for e in extra]:
+        if not isinstance(i, (str, os.PathLike)): continue
+        d = Path(os.path.abspath(Path(i).expanduser()))
+        if a == d or d in a.parents or a in d.parents:
+            raise DetectError(f"--out {out} and {opt} {i} overlap: the data set would be written {'over' if a == d else 'into' if d in a.parents else 'around'} "
+                              "its input, which is never written into or replaced; choose another --out")
+    if out.is_dir() and any(out.iterdir()):
+        others = sorted(p.name for p in out.iterdir() if p.name not in _OUT_FILES)
+        if others:
+            raise DetectError(f"--out {out} holds files build-dataset did not write ({', '.join(others[:5])}{' ...' if len(others) > 5 else ''}); "
+                              "nothing was replaced: choose another --out or an empty folder")
+        if not overwrite: raise DetectError(f"{out} already holds a data set; pass --overwrite to replace it, or choose another --out")
+    return out
+
 def _write(out, kept, card):
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    "Write the splits and the card into a temporary folder beside `out`, then put it in `out`'s place: all files or none."
+    out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
+    tmp, old = out.with_name(f".{out.name}.{os.getpid()}-{random.getrandbits(32):08x}.tmp"), None
+    tmp.mkdir()   # the user's usual permissions (a mkdtemp folder would be private)
+    try:
+        _write_files(tmp, kept, card)
+        if out.exists(): old = out.rename(out.with_name(f".{out.name}.old-{os.getpid()}"))
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None and not out.exists(): old.rename(out)   # the data set built before comes back
+        raise
+    if old is not None: shutil.rmtree(old, ignore_errors=True)
+
+def _write_files(out, kept, card):
     for s, rows in kept.items():
         df = pd.DataFrame(rows)
         if df.empty: df = pd.DataFrame(columns=_FEATURE_COLS)
@@ -203,7 +250,6 @@ def _write(out, kept, card):
         write_tweets(w, out/f"{s}.csv")
     with atomic_write(out/"data_card.json") as f: json.dump(card, f, indent=1)
     with atomic_write(out/"DATA_CARD.md") as f: f.write(data_card_markdown(card))
-
 
 # %% ../nbs/08a_dataset.ipynb #4b283e4d
 def show_build_dataset(result:BuiltDataset, # what `build_dataset` returned

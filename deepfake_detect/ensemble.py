@@ -16,10 +16,11 @@ from .tweets import LABELS, defend_text, normalise_text
 from .metrics import check_fpr, choose_threshold
 from .data import default_data_dir, load_tweepfake
 from .features import Combiner, combiner_inputs, cross_fit, member_column
-from .rundir import (RUN_JSON, check_out, eval_json, eval_predictions, member_record, oof_csv, read_json,
+from .rundir import (DATA_JSON, RUN_JSON, check_out, eval_json, eval_predictions, member_record, oof_csv, read_json,
                                     read_run, run_threshold, write_run)
 from .predict import Detector
 from .evaluate import evaluate, format_report, split_file
+from .core import check_path, sigterm_as_exit, write_error
 
 # %% auto #0
 __all__ = ['member_names', 'stored_member_proba', 'ensemble', 'member_wins', 'plot_member_wins', 'EnsembleModel', 'load_ensemble',
@@ -64,8 +65,10 @@ def stored_member_proba(run,        # a member's run directory
 # %% ../nbs/06b_ensemble.ipynb #40aa0ca9
 def _check_members(runs, out:Path) -> tuple:
     "(member folders, their `read_run` infos), checked to make an ensemble written to `out`."
-    if isinstance(runs, (str, Path)): runs = [runs]
-    runs = [Path(r).expanduser() for r in runs]
+    if isinstance(runs, (str, os.PathLike)): runs = [runs]
+    if not isinstance(runs, (list, tuple)):
+        raise DetectError(f"runs must be a list of run directories, not {type(runs).__name__}; give the members: ensemble([RUN_A, RUN_B], out=...)")
+    runs = [check_path(r, f"runs[{i}]") for i, r in enumerate(runs)]
     if not runs: raise DetectError("an ensemble needs at least one member: give the run directories to combine (RUN_A RUN_B ...)")
     ab = [Path(os.path.abspath(r)) for r in runs]
     o = Path(os.path.abspath(out))
@@ -87,6 +90,23 @@ def _check_members(runs, out:Path) -> tuple:
     for r, l in zip(runs[1:], labels[1:]):
         if l != labels[0]: raise DetectError(f"members were trained with different label names: {runs[0]} has {labels[0]}, {r} has {l}")
     return runs, infos
+
+def _trained_on(runs, f:Path) -> None:
+    "A `DetectError` when a member was trained on `f` (its data.json records the train file's sha256): its scores there are no test of it."
+    h = sha256_file(f)
+    for r in runs:
+        dj = r/DATA_JSON
+        if not dj.is_file(): continue                    # an older run, or one not trained here: nothing to compare
+        tr = ((read_json(dj, r).get("files") or {}).get("train") or {})
+        if tr.get("sha256") == h:
+            raise DetectError(f"member {r} was trained on {f} (same sha256 as the train file in {dj}): its p_bot there is "
+                              "no measure of new tweets, so a combiner fitted on them would trust it too much; fit the "
+                              "ensemble on a split the members did not train on (--split validation)")
+
+def _identical(P:dict, tol:float=1e-6) -> list:
+    "Pairs of members whose p_bot agree on every tweet (within `tol`): one of each pair adds nothing."
+    names = list(P)
+    return [[a, b] for i, a in enumerate(names) for b in names[i+1:] if np.abs(np.asarray(P[a]) - np.asarray(P[b])).max() <= tol]
 
 def _command(runs, out, **opts) -> str:
     "The `deepfake-detect ensemble` command that makes this ensemble again."
@@ -120,13 +140,25 @@ def ensemble(runs:list[Path],            # the members: run directories written 
              command=None,               # the command to record (default: the `deepfake-detect ensemble` equivalent of this call)
             ) -> dict:                   # the out-of-fold evaluation, as written to eval-<split>.json
     "Combine trained runs (and text features) into one detector, cross-fitted on validation."
-    out = Path(out).expanduser()
+    out, data = check_path(out, "out"), check_path(data, "data", none=True)
     if isinstance(folds, bool) or not isinstance(folds, int) or folds < 2: raise DetectError(f"folds {folds!r} must be a whole number of at least 2 (--folds)")
+    if isinstance(seed, bool) or not isinstance(seed, int): raise DetectError(f"seed {seed!r} must be a whole number (--seed)")
     if target_fpr is not None: target_fpr = check_fpr(target_fpr)
     check_positive(batch_size)
+    if split == "train":
+        raise DetectError("--split train: the members were trained on it, so their p_bot there is no measure of new tweets "
+                          "and the combiner would trust them too much; fit the ensemble on validation (the default)")
     runs, infos = _check_members(runs, out)
     check_out(out, overwrite, data)
     f = split_file(data if data is not None else default_data_dir(), split)
+    _trained_on(runs, f)
+    with sigterm_as_exit():     # a scheduler's SIGTERM cleans up as Ctrl-C does: no half-written ensemble, an older one put back
+        return _ensemble(runs, infos, out, f, split, features, zero_shot, zero_shot_model, folds, target_fpr, seed, defend, reuse,
+                         batch_size, device, plots, progress, command)
+
+def _ensemble(runs, infos, out, f, split, features, zero_shot, zero_shot_model, folds, target_fpr, seed, defend, reuse,
+              batch_size, device, plots, progress, command) -> dict:
+    "`ensemble` once its options and members are checked: the members' p_bot, the features, the cross-fitted combiner, the checks, the writing."
     names = member_names(runs)
     command = command or _command(runs, out, split=split, features=features, zero_shot=zero_shot, zero_shot_model=zero_shot_model,
                                   folds=folds, target_fpr=target_fpr, seed=seed, defend=defend)
@@ -153,17 +185,37 @@ def ensemble(runs:list[Path],            # the members: run directories written 
     X = combiner_inputs(P, ft, features=features, scorer=scorer, progress=progress)
     cf = cross_fit(X, y, [member_column(n) for n in names], folds=folds, seed=seed)
     thr = {} if target_fpr is None else dict(threshold=choose_threshold(y, cf.oof, target_fpr), target_fpr=target_fpr, threshold_split=split)
+    checks, warns = _checks(y, P, {n: run_threshold(i)[0] for n, i in zip(names, infos)}, cf.oof, thr.get("threshold", DEFAULT_THRESHOLD), split)
+    for w in warns: _say(f"warning: {w}")
     return _write(out, runs, names, infos, ds, f, split, P, cf, thr, features=features, zs=zs, defend=defend,
-                  folds=folds, seed=seed, command=command, plots=plots, progress=progress)
+                  folds=folds, seed=seed, command=command, plots=plots, progress=progress, checks=checks, warns=warns)
+
+def _checks(y, P:dict, thresholds:dict, oof, threshold:float, split:str) -> tuple:
+    "(run.json's `checks`, warning lines): members that predict identically; the ensemble's out-of-fold accuracy against its best member's."
+    y = np.asarray(y)
+    acc = {n: float(((np.asarray(p) >= thresholds[n]).astype(int) == y).mean()) for n, p in P.items()}
+    ens = float(((np.asarray(oof) >= threshold).astype(int) == y).mean())
+    best = max(acc, key=acc.get)
+    same = _identical(P)
+    warns = [f"members {a} and {b} predict identically on {split} (the same p_bot on every tweet): one of them adds nothing; "
+             "were they trained alike, or is one a copy?" for a, b in same]
+    if ens < acc[best]:
+        warns.append(f"the ensemble is worse than its best member: out-of-fold accuracy {ens:.4f} on {split}, {best} alone "
+                     f"{acc[best]:.4f}; use {best} alone, or combine members that make different mistakes")
+    return dict(identical_members=same, member_accuracy=acc, accuracy=ens, best_member=best,
+                worse_than_best_member=ens < acc[best], split=split), warns
 
 # %% ../nbs/06b_ensemble.ipynb #6d9bd22b
-def _write(out:Path, runs, names, infos, ds, f, split, P, cf, thr, features, zs, defend, folds, seed, command, plots, progress) -> dict:
+def _write(out:Path, runs, names, infos, ds, f, split, P, cf, thr, features, zs, defend, folds, seed, command, plots, progress,
+           checks=None, warns=()) -> dict:
     "Write the ensemble's run directory (keeping an old one aside until the new one is complete) and evaluate it."
     old = None
-    if out.is_dir() and any(out.iterdir()):
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        shutil.rmtree(old, ignore_errors=True); out.rename(old)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        if out.is_dir() and any(out.iterdir()):
+            old = out.with_name(f".{out.name}.old-{os.getpid()}")
+            shutil.rmtree(old, ignore_errors=True); out.rename(old)
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e: raise write_error(out, e, "nothing was replaced") from None
     try:
         cf.combiner.save(out/"combiner.json")
         oof = pd.DataFrame(dict(text=ds["text"], label=[LABELS[l] for l in ds["label"]], generator=ds["generator"],
@@ -176,7 +228,7 @@ def _write(out:Path, runs, names, infos, ds, f, split, P, cf, thr, features, zs,
                   members=[member_record(r, out, n) for r, n in zip(runs, names)],
                   fitted_on=dict(split=split, file=str(Path(os.path.abspath(f))), sha256=sha256_file(f), rows=len(ds),
                                  folds=folds, seed=seed, oof=oof_csv(split)),
-                  **thr, command=command)
+                  **thr, checks=checks, warnings=list(warns), command=command)
         res = evaluate(out, f.parent, split=split, plots=plots, progress=False)
         thresholds = {n: run_threshold(i)[0] for n, i in zip(names, infos)}
         wins = member_wins(ds["label"], ds["generator"], P, thresholds, cf.oof, res["threshold"])
@@ -184,9 +236,10 @@ def _write(out:Path, runs, names, infos, ds, f, split, P, cf, thr, features, zs,
         if plots:
             fig = plot_member_wins(wins, f"ensemble: {split}, what each member alone gets right")
             with atomic_write(out/f"members-{split}.png", "wb") as fh: fig.savefig(fh, format="png")
-    except BaseException:
+    except BaseException as e:      # an error, Ctrl-C, SIGTERM (`core.sigterm_as_exit`): nothing half-written stays
         shutil.rmtree(out, ignore_errors=True)
         if old is not None: old.rename(out)
+        if isinstance(e, OSError): raise write_error(out, e, "nothing of the new ensemble was kept" + (", the old one is back" if old else "")) from None
         raise
     if old is not None: shutil.rmtree(old, ignore_errors=True)
     if progress: _say(f"wrote the ensemble to {out}")
@@ -294,6 +347,7 @@ def show_ensemble(result:dict,  # what `ensemble` returned
     "Print the out-of-fold evaluation, the member table and what was written (the `ensemble` command's output)."
     out = Path(out)
     print(format_report(result, f"ensemble ({out.name})", split))
+    for w in read_json(out/RUN_JSON, out).get("warnings") or []: print(f"warning: {w}")
     wins = pd.read_csv(out/f"members-{split}.csv", index_col="generator")
     print(f"\nwhat each member gets right that the others miss ({split}, out of fold):")
     print(wins.to_string(float_format="{:.4f}".format))

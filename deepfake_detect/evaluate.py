@@ -6,22 +6,24 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/evaluate.html.md"""
 
 # %% ../nbs/04_evaluate.ipynb #51fd8ed2
 from __future__ import annotations
-import json
+import json, os, shutil, tempfile, warnings
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 import numpy as np
 import pandas as pd
 from .core import DEFAULT_THRESHOLD, DetectError, atomic_write, check_positive, check_threshold, sha256_file
-from .tweets import LABELS
+from .tweets import LABELS, near_key
 from .metrics import score_predictions
-from .data import data_folder, load_tweepfake
-from .rundir import eval_json, eval_plot, eval_predictions, oof_csv, read_run, run_threshold
+from .data import data_folder, load_tweepfake, read_tweepfake_csv
+from .rundir import DATA_JSON, eval_json, eval_plot, eval_predictions, oof_csv, read_run, run_path, run_threshold
 from .predict import Detector
+from .core import check_path
 
 # %% auto #0
-__all__ = ['PUBLISHED', 'PUBLISHED_ROBERTA', 'plot_confusion', 'plot_reliability', 'plot_per_generator', 'plot_pr_curve',
-           'compare_published', 'describe_threshold', 'format_report', 'split_file', 'evaluate', 'show_evaluate']
+__all__ = ['PUBLISHED', 'PUBLISHED_ROBERTA', 'SEEN_SHARE', 'plot_confusion', 'plot_reliability', 'plot_per_generator',
+           'plot_pr_curve', 'compare_published', 'describe_threshold', 'seen_warning', 'format_report', 'split_file',
+           'seen_data', 'write_set', 'evaluate', 'show_evaluate']
 
 # %% ../nbs/04_evaluate.ipynb #d2ea7165
 PUBLISHED = {  # TweepFake test-split accuracy, from the authors' published notebooks (Fagni et al. 2021)
@@ -134,6 +136,13 @@ def describe_threshold(scores:dict, # from `evaluate` (with `threshold_policy`) 
     return f"Threshold {t:.4g}, chosen on {on} for FPR ≤ {100 * f:g}%{same}."
 
 # %% ../nbs/04_evaluate.ipynb #4060cd82
+def seen_warning(seen:dict, # an evaluation's `seen_data`
+                 split:str, # the split's name
+                ) -> str:   # one line
+    "The line that marks scores on data the run was trained on."
+    return (f"SEEN DATA, NOT A RESULT: the run was trained on this {split} data ({seen['why']}); "
+            "these figures measure memory, not how well it detects")
+
 def format_report(scores:dict,          # from `score_predictions` (or an `eval_json(split)` file)
                   name:str="this run",  # the row's name in the comparison table
                   split:str="validation", # which split `scores` is on
@@ -143,6 +152,8 @@ def format_report(scores:dict,          # from `score_predictions` (or an `eval_
     out = [f"{split}: n={scores['n']}  accuracy={scores['accuracy']:.4f}  macro_f1={scores['macro_f1']:.4f}  "
            f"roc_auc={auc}  ece={scores['ece']:.4f}", describe_threshold(dict(scores, split=split))]
     if scores.get("note"): out.insert(1, f"Predictions: {scores['note']}.")
+    if seen := scores.get("seen_data"):
+        out.insert(0, seen_warning(seen, split)); name = f"{name} [seen data]"
     ops = [f"TPR at {100 * float(k):g}% FPR: {o['tpr']:.4f} (threshold {o['threshold']:.4g}, FPR {o['fpr']:.2%})"
            for k, o in (scores.get("operating_points") or {}).items() if o]
     if scores.get("average_precision") is not None: ops.append(f"average precision: {scores['average_precision']:.4f}")
@@ -197,6 +208,79 @@ def _oof_predictions(run:Path, info:dict, f:Path, texts:list) -> tuple|None:
 def _save_fig(fig, path:Path):
     with atomic_write(path, "wb") as f: fig.savefig(f, format="png")
 
+# %% ../nbs/04_evaluate.ipynb #3793caeb
+SEEN_SHARE = 0.5   # a file more than half of whose texts (near duplicates included) the run trained on counts as seen
+
+def _train_records(run:Path, info:dict) -> list:
+    "The training files `run` records (an ensemble: its members'), as (run directory, `DATA_JSON`'s train record) pairs."
+    out = []
+    for d in [run, *(info.get("member_dirs") or [])]:
+        try: dj = json.loads((Path(d)/DATA_JSON).read_text(encoding="utf-8"))
+        except (OSError, ValueError): continue
+        rec = ((dj.get("files") or {}) if isinstance(dj, dict) else {}).get("train")
+        if isinstance(rec, dict) and isinstance(rec.get("sha256"), str): out.append((Path(d), rec))
+    return out
+
+def seen_data(run:Path,     # the run directory
+              info:dict,    # what `read_run` returned for it
+              f:Path,       # the split file to score
+              texts:list,   # its (normalised) texts
+              split:str,    # its split's name
+             ) -> tuple:    # (`{"why", "share"}` when the run trained on it, else None; the share of texts also trained on, None when unchecked; a note then)
+    "Whether the run was trained on `f`: the train split, the same file (sha256), or a copy sharing most of its texts."
+    recs, sha, why, share, notes = _train_records(run, info), sha256_file(f), None, None, []
+    keys = [near_key(t) for t in texts]
+    if split == "train": why = "it is a train split: the one a detector is fitted on"
+    for d, rec in recs:
+        if rec["sha256"] == sha: why, share = f"it is the file the run was trained on (same sha256 as the train file in {d/DATA_JSON})", 1.0
+    for d, rec in recs:
+        if share == 1.0: break
+        p = run_path(d, rec.get("path") or "")
+        if not p.is_file(): notes.append(f"the training file {p} is no longer there"); continue
+        if sha256_file(p) != rec["sha256"]: notes.append(f"the training file {p} has changed since training"); continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")   # its dropped rows were reported when the run was trained
+                seen = {near_key(t) for t in read_tweepfake_csv(p).rows["text"]}
+        except DetectError as e: notes.append(f"the training file {p} cannot be read ({e})"); continue
+        s = float(np.mean([k in seen for k in keys])) if keys else 0.0
+        share = s if share is None else max(share, s)
+        if s > SEEN_SHARE and why is None: why = f"{s:.0%} of its texts are also in the training file {p}"
+    if not recs: notes.append(f"the run records no training data ({DATA_JSON} is missing)")
+    note = None if share is not None or not notes else \
+           "whether these texts are copies of the training texts could not be checked: " + "; ".join(notes)
+    return (dict(why=why, share=share) if why else None), share, note
+
+def _refuse_seen(f:Path, split:str, run:Path, seen:dict):
+    raise DetectError(f"not scored: {f} is data the run was trained on ({seen['why']}), so its figures would measure memory, "
+                      f"not detection; score a split it has not seen (--split validation or test), or score it anyway, marked "
+                      f"as seen data, with `deepfake-detect evaluate {run} --split {split} --allow-seen` (allow_seen=True)")
+
+def _set_folder(run:Path) -> Path:
+    "A new temporary folder inside `run` for a set of files; a `DetectError` naming `run` when it is not writable."
+    try: return Path(tempfile.mkdtemp(prefix=".set-", suffix=".tmp", dir=run))
+    except OSError as e:
+        raise DetectError(f"cannot write into the run directory {run} ({e.strerror or e}): make it writable "
+                          f"(e.g. `chmod u+w {run}`) or use a copy of it; nothing was written") from None
+
+def write_set(run:Path,   # the run directory
+              files:dict, # file name -> function that writes that file, given its path
+              stale=(),   # names of an older set that the new set does not replace (removed when it is in)
+             ) -> list:   # the paths written
+    "Write `files` into `run` as one set: into a temporary folder there first, then moved in; on an error none of them is."
+    tmp = _set_folder(run)
+    try:
+        for name, write in files.items():
+            try: write(tmp/name)
+            except OSError as e:
+                raise DetectError(f"could not write {run/name} ({e.strerror or e}); nothing of this set was written, what "
+                                  f"{run} held before is unchanged; free some space (or fix the folder) and run again") from None
+        for name in files: os.replace(tmp/name, run/name)   # a rename needs no space
+        for name in stale:
+            if name not in files: (run/name).unlink(missing_ok=True)
+    finally: shutil.rmtree(tmp, ignore_errors=True)
+    return [run/n for n in files]
+
 # %% ../nbs/04_evaluate.ipynb #cfafaec0
 _PLOTS = {"confusion": (plot_confusion, ""), "reliability": (plot_reliability, ""),
           "per-generator": (plot_per_generator, ", accuracy per generator"), "pr": (plot_pr_curve, ", precision–recall")}
@@ -208,10 +292,11 @@ def evaluate(run:Path,                  # run directory written by `train` (or `
              batch_size:int|None=None,  # texts per forward pass (default: the Detector's)
              device:str|None=None,      # "cuda", "cpu", ... (default: GPU if there is one)
              plots:bool=True,           # also save the PNG plots
+             allow_seen:bool=False,     # score data the run was trained on anyway, marked as seen data (not a result)
              progress:bool=True,        # show a progress bar
             ) -> dict:                  # the evaluation, as written to `eval_json(split)`
     "Score a trained run on a split: metrics per class and generator, calibration (written into the run directory)."
-    run = Path(run)
+    run, data = check_path(run, "run"), check_path(data, "data", none=True)
     if threshold is not None: check_threshold(threshold)
     check_positive(batch_size)
     f = split_file(data, split)
@@ -221,25 +306,32 @@ def evaluate(run:Path,                  # run directory written by `train` (or `
     threshold, policy = run_threshold(info, threshold)
     ds = load_tweepfake(f.parent, splits=[split])[split]
     if len(ds) == 0: raise DetectError(f"{f} has no rows to evaluate")
+    seen, share, unchecked = seen_data(run, info, f, ds["text"], split)
+    if seen and not allow_seen: _refuse_seen(f, split, run, seen)
     oof = _oof_predictions(run, info, f, ds["text"]) if info.get("kind") == "ensemble" else None
     if oof is not None: p, note = oof                                      # an ensemble on the split it was fitted on
     else:
         det = Detector.from_pretrained(run, device=device, batch_size=batch_size)
         p = det.predict_proba(ds["text"], progress=progress, normalise=False)   # `text` is normalised already
     scores = score_predictions(ds["label"], p, ds["generator"], threshold=threshold)
-    res = dict(split=split, **scores, threshold_policy=policy,
+    res = dict(split=split, **({"seen_data": seen} if seen else {}), **scores, threshold_policy=policy,
                **(dict(predictions="out-of-fold", note=note) if oof is not None else {}),
                run=dict(dir=str(run), kind=info.get("kind"), preset=info.get("preset"), model=info.get("model")),
-               data=dict(file=str(f), sha256=sha256_file(f), rows=len(ds)),
+               data=dict(file=str(f), sha256=sha256_file(f), rows=len(ds),
+                         **({"train_overlap": share} if unchecked is None else {"seen_check": unchecked})),
                created=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-    with atomic_write(run/eval_json(split)) as fh: json.dump(res, fh, indent=2)
     preds = pd.DataFrame(dict(text=ds["text"], label=[LABELS[l] for l in ds["label"]], generator=ds["generator"],
                               screen_name=ds["screen_name"], p_bot=np.round(p, 6),
                               pred=np.where(p >= threshold, LABELS[1], LABELS[0])))
-    with atomic_write(run/eval_predictions(split), newline="") as fh: preds.to_csv(fh, index=False)
+    def _json(path):
+        with open(path, "w", encoding="utf-8") as fh: json.dump(res, fh, indent=2)
+    files = {eval_predictions(split): lambda path: preds.to_csv(path, index=False)}
     if plots:
         name = info.get("preset") or run.name
-        for what, (plot, title) in _PLOTS.items(): _save_fig(plot(scores, f"{name}: {split}{title}"), run/eval_plot(split, what))
+        for what, (plot, title) in _PLOTS.items():
+            files[eval_plot(split, what)] = lambda path, plot=plot, title=title: _save_fig(plot(scores, f"{name}: {split}{title}"), path)
+    files[eval_json(split)] = _json   # last: the set is complete when its JSON is there
+    write_set(run, files, stale=[p.name for p in run.glob(f"eval-{split}-*.png")])
     return res
 
 # %% ../nbs/04_evaluate.ipynb #0710edf4
@@ -248,4 +340,5 @@ def show_evaluate(result:dict, # from `evaluate`
     "Print an evaluation as `deepfake-detect evaluate` does: the tables of `format_report`, then the files written."
     run, split = Path(result["run"]["dir"]), result["split"]
     print(format_report(result, result["run"].get("preset") or run.name, split))
+    if note := result["data"].get("seen_check"): print(f"\nnote: {note}")
     print(f"\nwrote {run/eval_json(split)} and {eval_predictions(split)}")

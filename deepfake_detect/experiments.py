@@ -16,6 +16,7 @@ from .metrics import score_predictions
 from .train import TrainConfig, train
 from .rundir import eval_json, read_run
 from .predict import Detector
+from .core import check_path
 
 # %% auto #0
 __all__ = ['RESULT_COLUMNS', 'cross_generator_eval', 'summarise_run', 'write_results', 'results_table']
@@ -41,7 +42,9 @@ def cross_generator_eval(tweepfake,              # a TweepFake DatasetDict or fo
                          tfidf_c:str="4",        # the C of the logistic regression (one value: no selection)
                         ) -> dict:               # {"table": DataFrame per generator, "A": scores, "B": scores, "card": ...}
     "Score a TF-IDF detector trained without and with the new tweets on the same held-out split, per generator."
-    work = Path(work_dir)
+    work = check_path(work_dir, "work_dir")
+    if isinstance(heldout_frac, bool) or not isinstance(heldout_frac, (int, float)) or not 0 < heldout_frac < 1:   # NaN too
+        raise DetectError(f"heldout_frac {heldout_frac!r} must be a share strictly between 0 and 1, e.g. 0.5")
     fr = {"train": 1 - heldout_frac, "validation": heldout_frac}
     frames = _as_frames(tweepfake)
     base = {s: frames[s] for s in ("train", "validation") if s in frames}
@@ -78,12 +81,14 @@ def summarise_run(run_dir,                # a run directory scored by `evaluate`
                   split:str="validation", # which evaluation to read
                  ) -> dict:               # one row of the results table
     "The figures of one scored run, with the command that made them."
-    run_dir = Path(run_dir)
+    run_dir = check_path(run_dir, "run_dir")
     f = run_dir/eval_json(split)
     if not f.exists(): raise DetectError(f"{f} is missing: score the run first (`deepfake-detect evaluate {run_dir} --split {split}`)")
     e, info = json.loads(f.read_text()), read_run(run_dir)
     gen, tpr = e.get("per_generator") or {}, e.get("tpr_at_fpr") or {}
-    return {"detector": name or info.get("preset") or run_dir.name, "split": split, "n": e["n"],
+    name = name or info.get("preset") or run_dir.name
+    if e.get("seen_data"): name += " (SEEN DATA: not a result)"   # scored on what it was trained on (`evaluate --allow-seen`)
+    return {"detector": name, "split": split, "n": e["n"],
             "accuracy": e["accuracy"], "macro_f1": e["macro_f1"],
             **{g: (gen.get(g) or {}).get("accuracy") for g in _GENERATORS},
             **{c: tpr.get(k) for c, k in _TPR_COLUMNS.items()}, "threshold": e.get("threshold"),

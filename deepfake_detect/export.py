@@ -6,7 +6,7 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/export.html.md"""
 
 # %% ../nbs/06a_export.ipynb #bd46d2b0
 from __future__ import annotations
-import contextlib, json, logging, os, time, warnings
+import contextlib, json, logging, numbers, os, time, warnings
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
@@ -18,6 +18,7 @@ from .metrics import p_bot_from_logits
 from .data import load_tweepfake, stratified_subset
 from .rundir import ONNX_DIR, ONNX_FILES, read_json, read_run
 from .predict import Detector, _ort_session, onnx_export, weights_record
+from .core import check_path, sigterm_as_exit, write_error
 
 # %% auto #0
 __all__ = ['PARITY_TEXTS', 'FUSED_MODEL_TYPES', 'fusable', 'first_token_last_layer', 'export_onnx', 'compare_backends',
@@ -164,8 +165,25 @@ def export_onnx(run,                       # a transformers run directory (or a 
                 overwrite:bool=False,      # export again even when a fresh float32 copy is there
                 max_diff:float=1e-4,       # largest |p_bot difference| from PyTorch a float32 copy may have
                ) -> dict:                  # the export's record (`onnx/export.json`)
-    "Write `RUN/onnx/model.onnx` (and `model-int8.onnx`) with a record of the weights it was made from."
-    run = Path(run)
+    "Write `RUN/onnx/model.onnx` (and `model-int8.onnx`) with a record of the weights it was made from; an error, Ctrl-C or SIGTERM leaves no half-written copy."
+    run = check_path(run, "run")
+    if isinstance(opset, bool) or not isinstance(opset, int) or opset < 7: raise DetectError(f"opset {opset!r} must be a whole number of at least 7")
+    if isinstance(max_diff, bool) or not isinstance(max_diff, numbers.Real) or not 0 <= max_diff < 1:   # NaN too
+        raise DetectError(f"max_diff {max_diff!r} must be a number from 0 to 1 (a difference of probabilities)")
+    d = run/ONNX_DIR; made = not d.exists()
+    try:
+        with sigterm_as_exit(): return _export_onnx(run, quantize, exporter, opset, optimize, overwrite, max_diff)
+    except BaseException as e:     # temporaries go; ONNX files no record (export.json) describes go too
+        if d.is_dir():
+            for t in d.glob(".*.tmp"): t.unlink(missing_ok=True)
+            if not (d/"export.json").exists():
+                for f in ONNX_FILES.values(): (d/f).unlink(missing_ok=True)
+            if made and not any(d.iterdir()): d.rmdir()
+        if isinstance(e, OSError): raise write_error(d, e, "no half-written export was kept") from None
+        raise
+
+def _export_onnx(run:Path, quantize, exporter, opset, optimize, overwrite, max_diff) -> dict:
+    "`export_onnx` once its options are checked."
     if quantize not in (None, "int8"): raise DetectError(f"quantize {quantize!r}: only int8 is supported (--quantize int8)")
     if exporter not in ("auto", "dynamo", "torchscript"): raise DetectError(f"exporter {exporter!r}: give auto, dynamo or torchscript")
     info = read_run(run)
@@ -220,19 +238,21 @@ def export_onnx(run,                       # a transformers run directory (or a 
         os.replace(tmp, f)
         rec.update(created=datetime.now(timezone.utc).isoformat(timespec="seconds"), parity={"onnx": diff})
     rec["files"].append(f.name); rec["export_s"] = round(time.perf_counter() - t0, 1)
+    import onnx as _onnx, onnxruntime as _ort
+    rec["versions"] = dict(torch=torch.__version__, onnx=_onnx.__version__, onnxruntime=_ort.__version__)
     q = d/ONNX_FILES["onnx-int8"]
     q.unlink(missing_ok=True)
+    with atomic_write(d/"export.json") as fh: json.dump(rec, fh, indent=2)   # the float32 copy is whole: recorded
     if quantize == "int8":
         tmp = d/".model-int8.onnx.tmp"
         try: _quantize(f, tmp, fused="ops" in (rec["fused"] or {}))
+        except OSError: raise                  # a full disk, a read-only folder: `export_onnx` names the folder
         except Exception as e:
             tmp.unlink(missing_ok=True)
             raise DetectError(f"int8 quantisation of {f} failed ({type(e).__name__}: {str(e)[:300]}); the float32 copy is kept") from e
         os.replace(tmp, q)
         rec["files"].append(q.name); rec["parity"]["onnx-int8"] = _parity(model, tok, q, bot, run)
-    import onnx as _onnx, onnxruntime as _ort
-    rec["versions"] = dict(torch=torch.__version__, onnx=_onnx.__version__, onnxruntime=_ort.__version__)
-    with atomic_write(d/"export.json") as fh: json.dump(rec, fh, indent=2)
+        with atomic_write(d/"export.json") as fh: json.dump(rec, fh, indent=2)
     return rec
 
 # %% ../nbs/06a_export.ipynb #0b085090
@@ -287,8 +307,10 @@ def export(run:Path,                                    # run directory written 
            overwrite:bool=False,                        # export again even when a fresh float32 copy is there
           ) -> dict:                                    # `export`: the export's record; `check`: `check_export`'s rows (or None), `n`, `default`
     "Write an ONNX copy of a run (optionally int8-quantised) for faster CPU prediction."
+    run, data = check_path(run, "run"), check_path(data, "data", none=True)
     if format != "onnx": raise DetectError(f"format {format!r}: only onnx is supported (--format onnx)")
     check_positive(max_samples, "max samples")
+    if isinstance(seed, bool) or not isinstance(seed, int): raise DetectError(f"seed {seed!r} must be a whole number (--seed)")
     rec = export_onnx(run, quantize=quantize, exporter=exporter, optimize=optimize, overwrite=overwrite)
     res = dict(export=rec, check=None, n=None, default=rec.get("default"))
     if check:

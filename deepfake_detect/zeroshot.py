@@ -6,7 +6,7 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/zero_shot.html.md"""
 
 # %% ../nbs/09_zero_shot.ipynb #997a469a
 from __future__ import annotations
-import json, math, time, importlib.util
+import json, math, os, time, importlib.util
 from pathlib import Path
 from typing import Literal
 import numpy as np
@@ -14,11 +14,13 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 from fastcore.basics import patch
-from .core import DetectError, atomic_write, cache_dir, get_device, sha256_file, set_seed, sigmoid
+from .core import DetectError, Progress, atomic_write, check_path, cache_dir, get_device, sha256_file, set_seed, sigmoid
 from .hub import SMOLLM2_GGUF, load_causal_lm, prepare_tokenizer, smollm2_gguf
 from .metrics import score_predictions
 from .data import data_folder, load_tweepfake, stratified_subset
-from .generate import auto_threads, torch_threads
+from .generate import auto_threads, generator_id, resolve_generator, torch_threads
+from .rundir import check_out
+from .core import sigterm_as_exit
 
 # %% auto #0
 __all__ = ['SCORES', 'default_gguf', 'ZeroShotScorer', 'fit_threshold', 'predict_bot', 'fit_zero_shot', 'zero_shot_proba',
@@ -54,11 +56,16 @@ def _positive(name:str, value, least:int=1):
     if value is not None and not (isinstance(value, (int, np.integer)) and value >= least):
         raise DetectError(f"{name} must be an integer of at least {least}, got {value!r}")
 
-def _as_model(model, tokenizer, device, cache, what="the model"):
-    "(model in eval mode on `device`, tokenizer, name) from a model object or a source for `load_causal_lm`."
-    if model is None or isinstance(model, (str, Path)): return load_causal_lm(model, device, cache)
+def _as_model(model, tokenizer, device, cache, what="the model", option="--lm"):
+    "(model in eval mode on `device`, tokenizer, name) from a model object or a source; the name is `generate.generator_id`'s, never a local path."
+    if model is None or isinstance(model, (str, os.PathLike)):
+        spec = resolve_generator(default_gguf() if model is None else model, option)   # a folder that is no model: one line
+        m, tok, _ = load_causal_lm(spec.path if spec.path is not None else spec.source, device, cache)
+        return m, tok, generator_id(spec)
+    if not hasattr(model, "config"): raise DetectError(f"{option} must be a hub id, a model folder, a .gguf file or a model, not {type(model).__name__}")
     if tokenizer is None: raise DetectError(f"pass the tokenizer with {what} object (or pass a model source)")
-    return model.to(device).eval(), tokenizer, getattr(model.config, "_name_or_path", "") or type(model).__name__
+    name = str(getattr(model.config, "_name_or_path", "") or type(model).__name__)
+    return model.to(device).eval(), tokenizer, Path(name).name if Path(name).is_absolute() else name
 
 # %% ../nbs/09_zero_shot.ipynb #0adaa37f
 def _pad(ids:list[list[int]], pad_id:int):
@@ -114,7 +121,7 @@ class ZeroShotScorer:
         self.observer, self.observer_name = None, None
         if observer is not None:
             observer, otok, self.observer_name = _as_model(observer, observer_tokenizer if observer_tokenizer is not None
-                                                           else tokenizer, self.device, cache, "the observer")
+                                                           else tokenizer, self.device, cache, "the observer", "--observer")
             _check_same_vocab(self.tokenizer, otok, self.model, observer, self.name or "the model",
                               self.observer_name or "the observer")
             self.observer = observer
@@ -149,7 +156,7 @@ def _batch(self:ZeroShotScorer, ids:list[list[int]]) -> dict:
 @patch
 def score(self:ZeroShotScorer,
           texts,              # the texts to score
-          progress:bool=True, # show a progress bar
+          progress:bool=True, # show progress: a bar on a terminal, a few lines on stderr elsewhere (`core.Progress`)
          ) -> pd.DataFrame:   # one row per text: `n_tokens` (tokens scored), `ppl` and each of `scores`
     "Score `texts`; the rows come back in the order of `texts`."
     texts = list(texts)
@@ -160,7 +167,7 @@ def score(self:ZeroShotScorer,
     order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))     # long first: memory problems show at once
     threads = (self.threads or auto_threads()) if str(self.device).startswith("cpu") else None
     cols, t0 = {}, time.perf_counter()
-    with torch_threads(threads), tqdm(total=len(ids), desc="zero-shot scoring", unit="text", disable=None if progress else True) as bar:
+    with torch_threads(threads), Progress(len(ids), "zero-shot scoring", unit="text", enabled=progress) as bar:
         for s in range(0, len(order), self.batch_size):
             idx = order[s:s + self.batch_size]
             for k, v in self._batch([ids[i] for i in idx]).items(): cols.setdefault(k, []).append(v)
@@ -200,8 +207,9 @@ def fit_threshold(scores,                  # one score per training text
                 auroc=max(auc, 1 - auc))
 
 def predict_bot(scores, fit:dict) -> np.ndarray:
-    "1 where `fit` (from `fit_threshold`) calls a score a bot, else 0."
-    return (fit["direction"] * (np.asarray(scores, dtype=float) - fit["threshold"]) > 0).astype(int)
+    "1 where `fit` calls a score a bot, else 0: p_bot >= `p_threshold` for a `fit_zero_shot` fit (what the reported accuracy counts), direction × (score - threshold) >= 0 for a `fit_threshold` one."
+    if "p_threshold" in fit: return (zero_shot_proba(scores, fit) >= fit["p_threshold"]).astype(int)
+    return (fit["direction"] * (np.asarray(scores, dtype=float) - fit["threshold"]) >= 0).astype(int)
 
 # %% ../nbs/09_zero_shot.ipynb #48afbcd1
 def fit_zero_shot(scores,                   # one score per training text
@@ -216,12 +224,17 @@ def fit_zero_shot(scores,                   # one score per training text
     lr = LogisticRegression(C=1e4).fit(((x - mu) / sd)[:, None], np.asarray(labels, dtype=int))
     a, b = float(lr.coef_[0, 0] / sd), float(lr.intercept_[0] - lr.coef_[0, 0] * mu / sd)
     if a <= 0: a, b = 1e-9, -1e-9 * f["direction"] * f["threshold"]
-    f.update(a=a, b=b, n_train=len(x), p_threshold=float(sigmoid(a * f["direction"] * f["threshold"] + b)))
+    f.update(a=a, b=b, n_train=len(x), p_threshold=float(sigmoid(_at_threshold(dict(f, a=a, b=b)))))
     return f
 
+def _at_threshold(fit:dict) -> float:
+    "The logit at the threshold, kept within ±30 so that p_threshold never rounds to 0 or 1."
+    return float(np.clip(fit["a"] * fit["direction"] * fit["threshold"] + fit["b"], -30, 30))
+
 def zero_shot_proba(scores, fit:dict) -> np.ndarray:
-    "p_bot of each score under a fit from `fit_zero_shot`."
-    return sigmoid(fit["a"] * fit["direction"] * np.asarray(scores, dtype=float) + fit["b"])
+    "p_bot of each score under a fit from `fit_zero_shot`: measured from the threshold, so p_bot >= `p_threshold` exactly where the score is on the bot side."
+    x = fit["direction"] * (np.asarray(scores, dtype=float) - fit["threshold"])
+    return sigmoid(fit["a"] * x + _at_threshold(fit))
 
 # %% ../nbs/09_zero_shot.ipynb #348a6cd5
 def auroc_per_generator(labels,      # 0 = human, 1 = bot
@@ -249,11 +262,22 @@ def _json_default(o):
     if isinstance(o, np.ndarray): return o.tolist()
     raise TypeError(f"{type(o).__name__} is not JSON serialisable")
 
+def _out_files(out:Path, split:str) -> list[Path]: return [out/f"zeroshot-{split}.json", out/f"zeroshot-scores-{split}.csv"]
+
+def _check_zs_out(out, split:str, overwrite:bool, data=None) -> Path:
+    "`out` checked before any scoring: a folder apart from the data (`rundir.check_out`), its results of `split` replaced only with `overwrite`."
+    out = check_out(check_path(out, "out"), True, data, what="zero-shot results folder")
+    there = [f.name for f in _out_files(out, split) if f.exists()]
+    if there and not overwrite:
+        raise DetectError(f"{out} already holds zero-shot results of {split} ({', '.join(there)}); pass --overwrite to replace them, or choose another --out")
+    return out
+
 def _write_results(result:dict, text, label, generator, scores:pd.DataFrame, out:Path, split:str):
-    "Write zeroshot-<split>.json and the per-text scores zeroshot-scores-<split>.csv into `out`, atomically."
-    with atomic_write(out/f"zeroshot-{split}.json") as f: json.dump(result, f, indent=2, default=_json_default)
+    "Write zeroshot-<split>.json and the per-text scores zeroshot-scores-<split>.csv into `out` as one set: both or neither."
+    fj, fc = _out_files(Path(out), split)
     table = pd.concat([pd.DataFrame({"text": text, "label": label, "generator": generator}), scores], axis=1)
-    with atomic_write(out/f"zeroshot-scores-{split}.csv", newline="") as f: table.to_csv(f, index=False)
+    with atomic_write(fj) as j, atomic_write(fc, newline="") as c:   # renamed only when both are written
+        table.to_csv(c, index=False); json.dump(result, j, indent=2, default=_json_default)
 
 # %% ../nbs/09_zero_shot.ipynb #ffdd9894
 def zero_shot_evaluate(scorer:ZeroShotScorer, # the scorer (one model, or a Binoculars pair)
@@ -263,12 +287,14 @@ def zero_shot_evaluate(scorer:ZeroShotScorer, # the scorer (one model, or a Bino
                        criterion:str="accuracy", # threshold criterion, see `fit_threshold`
                        split:str="validation",# name of the evaluated split (for the output files)
                        out=None,              # folder to write zeroshot-<split>.json and the per-text scores
-                       progress:bool=True,    # show progress bars
+                       progress:bool=True,    # show progress (see `ZeroShotScorer.score`)
+                       overwrite:bool=False,  # replace the results of `split` in `out`
                       ) -> dict:              # THE evaluation format, plus `by_score` and `zero_shot`
     "Fit zero-shot scores on `train` and evaluate them on `eval`, overall and per generator."
     if score is not None and score not in scorer.scores:
         raise DetectError(f"score {score!r} is not available; choose one of {', '.join(scorer.scores)}"
                           + ("" if scorer.observer is not None else " (binoculars and xent need --observer)"))
+    if out is not None: out = _check_zs_out(out, split, overwrite)
     tr_text, tr_y, _ = _columns(train, "training")
     ev_text, ev_y, ev_gen = _columns(eval, "evaluation")
     tr = scorer.score(tr_text, progress=progress)
@@ -287,7 +313,8 @@ def zero_shot_evaluate(scorer:ZeroShotScorer, # the scorer (one model, or a Bino
     result["zero_shot"] = dict(score=top, model=scorer.name, observer=scorer.observer_name, criterion=criterion,
                                split=split, n_train=len(tr_text), n_eval=len(ev_text), fits=fits,
                                max_length=scorer.max_length, add_bos=scorer.add_bos, speed=speed)
-    if out is not None: _write_results(result, ev_text, ev_y, ev_gen, ev, Path(out), split)
+    if out is not None:
+        with sigterm_as_exit(): _write_results(result, ev_text, ev_y, ev_gen, ev, out, split)
     return result
 
 # %% ../nbs/09_zero_shot.ipynb #befea411
@@ -302,7 +329,9 @@ def zero_shot_summary(r:dict,                    # a result of `zero_shot_evalua
              + f" ({zs['speed']['texts_per_s']:.1f} texts/s)"]
     for name, m in r["by_score"].items():
         gens = " ".join(f"{g}={v['accuracy']:.3f}" for g, v in m["per_generator"].items())
-        lines.append(f"  {name:<10} AUROC {m['roc_auc']:.3f}  accuracy {m['accuracy']:.3f}  ({gens})"
+        f = zs["fits"][name]
+        lines.append(f"  {name:<10} AUROC {m['roc_auc']:.3f}  accuracy {m['accuracy']:.3f} at p_bot >= {f['p_threshold']:.3g}"
+                     f" ({name} {'>=' if f['direction'] > 0 else '<='} {f['threshold']:.4g})  ({gens})"
                      + ("   <- reported" if name == zs["score"] else ""))
     return "\n".join(lines)
 
@@ -323,13 +352,15 @@ def zero_shot(lm:str|None=None,             # causal LM: hub id, local folder or
               threads:int|None=None,        # CPU threads while scoring (default: those of `cpu_threads()` the load average leaves idle, see `auto_threads`)
               seed:int=42,                  # seed of the samples
               cache:bool=True,              # cache the converted GGUF model
-              progress:bool=True,           # show progress bars
+              progress:bool=True,           # show progress: a bar on a terminal, a few lines on stderr elsewhere
+              overwrite:bool=False,         # replace earlier results of --split in --out
              ) -> dict:                     # `zero_shot_evaluate`'s result
     "Detect without training, from a causal LM's likelihood scores."
     for k, v, least in (("--max-samples", max_samples, 1), ("--max-train-samples", max_train_samples, 1),
                         ("--batch-size", batch_size, 1), ("--max-length", max_length, 2), ("--threads", threads, 1)):
         _positive(k, v, least)
-    data = data_folder(data)
+    data = data_folder(None if data is None else check_path(data, "data"))
+    if out is not None: out = _check_zs_out(out, split, overwrite, data)   # before any model is loaded
     for s in (train_split, split):
         if not (data/f"{s}.csv").exists():
             raise DetectError(f"{data/f'{s}.csv'}: not found; pass --data with a TweepFake-format folder (or run "
@@ -340,7 +371,8 @@ def zero_shot(lm:str|None=None,             # causal LM: hub id, local folder or
     ev = stratified_subset(dsd[split], max_samples, seed)
     scorer = ZeroShotScorer(lm, observer=observer, device=device, batch_size=16 if batch_size is None else batch_size,
                             max_length=128 if max_length is None else max_length, cache=cache, threads=threads)
-    return zero_shot_evaluate(scorer, train, ev, score=score, criterion=criterion, split=split, out=out, progress=progress)
+    return zero_shot_evaluate(scorer, train, ev, score=score, criterion=criterion, split=split, out=out, progress=progress,
+                              overwrite=overwrite)
 
 def show_zero_shot(result:dict,              # what `zero_shot` returned
                    out:Path|None=None,       # where it was written
