@@ -30,6 +30,8 @@ COMMANDS = {  # name: (module, function, printer of its result: None when the fu
     "export":      ("export", "export", "show_export"),
     "ensemble":    ("ensemble", "ensemble", "show_ensemble"),
     "attack":      ("attack", "attack_run", "show_attack_run"),
+    "explain":     ("explain", "explain_texts", "show_explanations"),
+    "serve":       ("serve", "serve", "show_serve"),
 }
 
 ALIASES = {  # command: {old spelling: new}; "*": every command. Kept one release, with a note.

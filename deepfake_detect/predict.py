@@ -16,6 +16,7 @@ from .core import DEFAULT_THRESHOLD, DetectError, check_positive, check_threshol
 from .hub import is_openelm, prepare_tokenizer, register_openelm
 from .tweets import LABELS, defend_text, normalise_text
 from .metrics import p_bot_from_logits
+from .explain import explanations
 from .rundir import MODEL_DIR, ONNX_DIR, ONNX_FILES, RUN_JSON, TFIDF_FILE, damaged, read_json, read_run, run_threshold
 
 # %% auto #0
@@ -159,10 +160,18 @@ def _ort_session(f:Path, run:Path, threads:int=1):
     except Exception as e: raise damaged(f, f"onnxruntime cannot load it: {type(e).__name__}: {str(e)[:300]}", run) from e
 
 def _load_tfidf(f:Path, run:Path):
-    "The fitted TF-IDF pipeline in `f`; a damaged run directory when it cannot be unpickled."
+    "The fitted TF-IDF pipeline in `f`; a damaged run directory when it cannot be unpickled or holds something else."
     import joblib
-    try: return joblib.load(f)
+    try: model = joblib.load(f)
     except Exception as e: raise damaged(f, f"cannot be unpickled: {type(e).__name__}: {e}", run) from e
+    if not callable(getattr(model, "predict_proba", None)):
+        raise damaged(f, f"it holds a {type(model).__module__}.{type(model).__name__}, not a fitted scikit-learn pipeline with predict_proba", run)
+    try: classes = [int(c) for c in model.classes_]
+    except Exception: classes = None      # an unfitted pipeline has no classes_
+    if classes is None or sorted(classes) != [0, 1]:
+        raise damaged(f, "it holds a scikit-learn model " + ("that is not fitted" if classes is None else
+                      f"with the classes {classes}, not 0 (human) and 1 (bot)"), run)
+    return model
 
 # %% ../nbs/06_predict.ipynb #bf5c0bc0
 @patch(cls_method=True)
@@ -309,3 +318,14 @@ def __call__(self:Detector,
             ) -> list[dict]:        # per text: {"label", "score", "p_bot"}, as `predict`
     "Classify `texts` the way a transformers `pipeline` does: a list of dicts with `label` and `score`."
     return self.predict(texts, threshold=threshold, progress=progress, normalise=normalise)
+
+# %% ../nbs/06_predict.ipynb #28aba742
+@patch
+def explain(self:Detector,
+            texts,                    # the texts (a list of str, or one str)
+            method:str="auto",        # "auto" (coefficients for TF-IDF runs, else occlusion), "occlusion" or "coefficients"
+            threshold:float|None=None, # `bot` when p_bot >= threshold (default: the run's)
+            max_words:int=64,         # occlusion: at most this many groups of words per text
+           ) -> list[dict]:           # per text: text, label, p_bot, threshold, method, unit, words [{word, start, end, weight}]
+    "Which words push each text toward `bot` (positive weight) and which toward `human` (negative), in log-odds."
+    return explanations(self, texts, method=method, threshold=threshold, max_words=max_words)

@@ -6,14 +6,15 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/testing.html.md"""
 
 # %% ../nbs/00b_testing.ipynb #3ab33032
 from __future__ import annotations
-import contextlib, io, json, os, re, warnings
+import contextlib, io, json, os, re, shutil, signal, socket, subprocess, sys, time, warnings
 from pathlib import Path
 from .core import DetectError, atomic_write
 import pandas as pd
 from fastcore.test import test_eq
 
 # %% auto #0
-__all__ = ['repo_root', 'shared_path', 'skip_note', 'run_cli', 'make_tiny_run', 'find_real_run', 'input_matrix']
+__all__ = ['repo_root', 'shared_path', 'skip_note', 'run_cli', 'make_tiny_run', 'find_real_run', 'input_matrix', 'free_port',
+           'server_process', 'chromium_path']
 
 # %% ../nbs/00b_testing.ipynb #caac8f42
 def repo_root() -> Path|None:
@@ -124,3 +125,39 @@ def input_matrix(read,          # path -> number of rows read
         else: assert want.format(f=f) in got, f"{case}: expected {want.format(f=f)!r} in {got!r}"
         out[case] = got.replace(f"{folder}{os.sep}", "").splitlines()[0]
     return pd.DataFrame({"first line of the message": out}).rename_axis("case")
+
+# %% ../nbs/00b_testing.ipynb #651fa1e8
+def free_port() -> int:
+    "A TCP port on 127.0.0.1 that nothing listens on now."
+    with socket.socket() as s: s.bind(("127.0.0.1", 0)); return s.getsockname()[1]
+
+@contextlib.contextmanager
+def server_process(code:str,           # Python that starts a server on `port` (formatted with `port`)
+                   port:int,           # the port it listens on
+                   env:dict|None=None, # extra environment variables
+                   timeout:float=120,  # seconds to wait for /health
+                  ):
+    "A server started by `code` in a child process, up (its /health answers) while the block runs; stopped by SIGTERM after."
+    p = subprocess.Popen([sys.executable, "-c", code.format(port=port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env={**os.environ, **(env or {})})
+    try:
+        import httpx
+        t0 = time.time()
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200: break
+            except httpx.HTTPError: pass
+            if p.poll() is not None or time.time() - t0 > timeout:
+                p.kill(); out, err = p.communicate()
+                raise DetectError(f"the server did not come up (exit {p.returncode}): {err[-2000:]}")
+            time.sleep(0.2)
+        yield p
+    finally:
+        if p.poll() is None: p.send_signal(signal.SIGTERM)
+        try: p.wait(60)
+        except subprocess.TimeoutExpired: p.kill(); p.wait()
+
+# %% ../nbs/00b_testing.ipynb #8bcc08f4
+def chromium_path() -> str|None:
+    "The Chromium that Playwright drives here: `$DEEPFAKE_DETECT_CHROMIUM`, else Debian's `chromium` on the PATH."
+    return os.environ.get("DEEPFAKE_DETECT_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")

@@ -7,6 +7,8 @@ plants each class of problem and checks it is caught. The classes:
   `/root/...`, `/Users/...`) in a stored output. `tools/run_nbs.py` already writes temp folders as `…/`.
 - **progress debris**: a progress bar or its `\\r` redraws (`45%|████`, `it/s]`) in a stored output.
 - **library warning**: a `UserWarning:`, `FutureWarning:`, `DeprecationWarning:` (...) line in a stored output.
+Cells the page does not show (`#| hide`, `#| include: false`, `#| output: false`) are not read.
+
 - **leftover**: a `SKIPPED:` line (a check that did not run where the docs were made), or a stray output that is
   only a number or `None` after a cell that ends in an assignment-free call (kept simple: a bare integer output
   of a cell whose source ends with `test_...` or `assert`).
@@ -43,6 +45,8 @@ def output_debris(nb: dict) -> list:
     "(class, cell index, snippet) for each problem in the stored outputs of notebook `nb` (its JSON)."
     out = []
     for i, c in enumerate(nb.get("cells", [])):
+        src = "".join(c.get("source", []))
+        if re.search(r"^#\|\s*(hide|include:\s*false|output:\s*false)\s*$", src, re.M): continue   # not on the page
         for o in c.get("outputs", []):
             t = _text(o)
             for name, rx in (("machine path", _PATH), ("progress debris", _BAR), ("library warning", _WARN),

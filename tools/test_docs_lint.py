@@ -42,6 +42,12 @@ def test_library_warning():
     assert _classes(_nb(_stream("FutureWarning: `foo` is deprecated\n", "stderr"))) == {"library warning"}
 
 
+def test_hidden_cells_are_not_read():
+    nb = _nb(_stream("SKIPPED: no GPU\n"))
+    nb["cells"][-1]["source"] = ["#| hide\n", "x"]
+    assert _classes(nb) == set()
+
+
 def test_leftover_and_cut():
     assert _classes(_nb(_stream("SKIPPED: the shared folder is not available\n"))) == {"leftover"}
     assert _classes(_nb(_plain("   a  ...  z\n0  1  ...  2\n\n[8 rows x 7 columns]"))) == {"cut text"}
