@@ -19,7 +19,7 @@ from .predict import Detector
 from .core import check_path
 
 # %% auto #0
-__all__ = ['RESULT_COLUMNS', 'cross_generator_eval', 'summarise_run', 'write_results', 'results_table']
+__all__ = ['RESULT_COLUMNS', 'cross_generator_eval', 'summarise_run', 'write_results', 'results_table', 'page_table']
 
 # %% ../nbs/09a_experiments.ipynb #88b5faf4
 def _write_training_folder(dsd, dest, splits=("train", "validation")):
@@ -113,3 +113,14 @@ def results_table(results,             # rows from `summarise_run`, or the JSON 
     df = pd.DataFrame(rows, columns=RESULT_COLUMNS).sort_values("accuracy", ascending=False, kind="stable")
     if not commands: df = df.drop(columns="command")
     return df.set_index("detector").round(digits)
+
+# %% ../nbs/09a_experiments.ipynb #5dc79f67
+def page_table(name:str,                   # a file in `folder`, e.g. "05a_attack-1.json"
+               folder="../results/pages",  # where the recorded tables are (the notebooks run in nbs/)
+              ) -> pd.DataFrame:           # the table, indexed by its first column
+    "A results table recorded for a docs page, as a DataFrame."
+    f = Path(folder)/name
+    if not f.exists(): raise DetectError(f"{f} is missing: the recorded tables are in the repository's results/pages/")
+    d = json.loads(f.read_text(encoding="utf-8"))
+    rows = [list(r) + [None] * (len(d["columns"]) - len(r)) for r in d["rows"]]
+    return pd.DataFrame(rows, columns=d["columns"]).set_index(d["columns"][0])

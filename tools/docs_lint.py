@@ -24,7 +24,7 @@ from pathlib import Path
 
 _PATH = re.compile(r"(?<![\w…./-])/(?:tmp|work|home|root|Users|var/folders|private/var)/[\w.-]+")
 _BAR = re.compile(r"\d+%\|[#█▏▎▍▌▋▊▉ ]*\||\bit/s\]|s/it\]|\r(?!\n)")
-_WARN = re.compile(r"\b(?:User|Future|Deprecation|PendingDeprecation|Runtime|Resource)Warning:")
+_WARN = re.compile(r"\b\w*Warning:")
 _SKIP = re.compile(r"^SKIPPED:", re.M)
 _CUT = re.compile(r"\[\d+ rows x \d+ columns\]|^\s*\.\.\.\s*$|[A-Za-z]{3,}…\s*$", re.M)
 _ACC = re.compile(r"(?<![\d.])0\.\d{3,4}(?!\d)")
@@ -57,15 +57,16 @@ def output_debris(nb: dict) -> list:
 
 
 def result_numbers(results: Path) -> set:
-    "Every number in `results/*.json` (and the published figures `evaluate.PUBLISHED*` cite), rounded to 2, 3 and 4 digits."
+    "Every number in `results/**/*.json` (and the published figures `evaluate.PUBLISHED*` cite), rounded to 2, 3 and 4 digits."
     nums = set()
     def walk(v):
         if isinstance(v, bool): return
         if isinstance(v, (int, float)):
             for d in (2, 3, 4): nums.add(f"{v:.{d}f}")
+        elif isinstance(v, str): [walk(float(x)) for x in _ACC.findall(v)]   # "0.554 → 0.488" in a recorded table
         elif isinstance(v, dict): [walk(x) for x in v.values()]
         elif isinstance(v, list): [walk(x) for x in v]
-    for f in sorted(Path(results).glob("*.json")): walk(json.loads(f.read_text()))
+    for f in sorted(Path(results).rglob("*.json")): walk(json.loads(f.read_text()))
     try:                                # the published figures the pages compare with: cited once, in evaluate
         from deepfake_detect.evaluate import PUBLISHED, PUBLISHED_ROBERTA
         walk(PUBLISHED); walk(PUBLISHED_ROBERTA)
