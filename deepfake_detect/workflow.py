@@ -27,9 +27,9 @@ from .core import check_path
 __all__ = ['BETTER_HINT', 'train_inputs', 'stored_train_inputs', 'Lock', 'get_data', 'report_table', 'write_report', 'run']
 
 # %% ../nbs/09b_workflow.ipynb #f91a1d6f
-BETTER_HINT = ("for a better detector on CPU: `deepfake-detect run --model minilm` (about 0.87 validation accuracy, "
-               "~35 min on 2 cores) or `--model mpnet` (about 0.90, ~1.5 h; with the tfidf run in a `deepfake-detect ensemble`: 0.903); "
-               "with a CUDA GPU and the Hugging Face hub, `--model openelm-270m`")
+BETTER_HINT = ("for a better detector on CPU: `deepfake-detect run --model minilm` (under an hour on 2 cores) or `--model mpnet` "
+               "(about an hour and a half per epoch; best in a `deepfake-detect ensemble` with the tfidf run): their figures are in "
+               "the README's results table; with a CUDA GPU and the Hugging Face hub, `--model openelm-270m`")
 
 # %% ../nbs/09b_workflow.ipynb #b270095a
 _IGNORED = ("data", "out", "overwrite", "resume", "device", "threads", "num_workers", "verbose")  # no effect on the result
