@@ -159,5 +159,7 @@ def server_process(code:str,           # Python that starts a server on `port` (
 
 # %% ../nbs/00b_testing.ipynb #8bcc08f4
 def chromium_path() -> str|None:
-    "The Chromium that Playwright drives here: `$DEEPFAKE_DETECT_CHROMIUM`, else Debian's `chromium` on the PATH."
-    return os.environ.get("DEEPFAKE_DETECT_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    "The Chromium that Playwright drives here: `$DEEPFAKE_DETECT_CHROMIUM` when it names a program, else Debian's `chromium` on the PATH."
+    env = os.environ.get("DEEPFAKE_DETECT_CHROMIUM")
+    if env and shutil.which(env): return shutil.which(env)
+    return shutil.which("chromium") or shutil.which("chromium-browser")
