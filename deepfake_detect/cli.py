@@ -8,7 +8,7 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/cli.html.md"""
 from __future__ import annotations
 import argparse, ast, collections.abc, dataclasses, importlib, importlib.util, inspect, os, sys, traceback, types, typing
 from pathlib import Path
-from .core import OPTIONS, DetectError, bars_on, quiet_libraries
+from .core import OPTIONS, DetectError, quiet_libraries
 
 # %% auto #0
 __all__ = ['COMMANDS', 'ALIASES', 'Param', 'IMPLIED', 'doc_line', 'finite_float', 'type_kwargs', 'arg_help', 'params',
