@@ -1,4 +1,4 @@
-"""`score_predictions`: accuracy, macro-F1, ROC-AUC, TPR at a fixed false-positive rate, the precision–recall curve, per-class and per-generator scores and calibration — the one implementation that training, evaluation, zero-shot and the experiments all report; `choose_threshold`, a threshold with a known false-positive rate; and `p_bot_from_logits`.
+"""`score_predictions`: accuracy, macro-F1, ROC-AUC, TPR at a fixed false-positive rate, the precision–recall curve, per-class and per-generator scores and calibration — the one implementation that training, evaluation, zero-shot and the experiments all report; `choose_threshold`, a threshold with a known false-positive rate; `p_bot_from_logits`; and how far the figures can be trusted: bootstrap intervals (`bootstrap_ci`) and paired tests of two detectors on the same tweets (`paired_test`, McNemar's exact test).
 
 Docs: https://deepfake-detect.github.io/deepfake-detect/metrics.html.md"""
 
@@ -6,13 +6,14 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/metrics.html.md"""
 
 # %% ../nbs/02b_metrics.ipynb #1405fae1
 from __future__ import annotations
-import numbers
+import math, numbers
 import numpy as np
 from .core import DEFAULT_THRESHOLD, FPR_LEVELS, DetectError, sigmoid
 from .tweets import LABELS
 
 # %% auto #0
-__all__ = ['check_fpr', 'score_predictions', 'p_bot_from_logits', 'choose_threshold']
+__all__ = ['check_fpr', 'score_predictions', 'p_bot_from_logits', 'choose_threshold', 'bootstrap_ci', 'format_ci',
+           'mcnemar_exact', 'paired_test', 'describe_paired']
 
 # %% ../nbs/02b_metrics.ipynb #992d32f7
 def check_fpr(target_fpr:float, # the highest acceptable false-positive rate
@@ -138,3 +139,158 @@ def choose_threshold(labels,           # true labels: 0/1 or "human"/"bot" (bot 
         raise DetectError(f"no threshold in [0, 1] keeps the false-positive rate at most {target_fpr:g}: {n} human tweet(s) "
                           "have p_bot = 1.0 and are flagged at any threshold; give a larger target FPR")
     return t
+
+# %% ../nbs/02b_metrics.ipynb #8cf3df55
+def _check_boot(n_boot, level, seed) -> None:
+    "A `DetectError` unless `n_boot` is a count >= 1, `level` a confidence level in (0, 1) and `seed` a whole number."
+    if isinstance(n_boot, bool) or not isinstance(n_boot, numbers.Integral) or n_boot < 1:
+        raise DetectError(f"n_boot {n_boot!r} must be a whole number of at least 1: the number of bootstrap resamples, e.g. 2000")
+    if isinstance(level, bool) or not isinstance(level, numbers.Real) or not 0 < level < 1:   # NaN too
+        raise DetectError(f"level {level!r} must be a confidence level strictly between 0 and 1, e.g. 0.95")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral): raise DetectError(f"seed {seed!r} must be a whole number")
+
+def _resamples(n:int, n_boot:int, rng, cells:int=1<<22):
+    "Bootstrap resamples of `n` rows as counts, in blocks of at most `cells` numbers: (k, n) arrays, entry [b, i] = draws of row i."
+    per = max(1, cells // n)
+    for s in range(0, n_boot, per):
+        k = min(per, n_boot - s)
+        idx = rng.integers(0, n, (k, n)) + (np.arange(k) * n)[:, None]
+        yield np.bincount(idx.ravel(), minlength=k * n).reshape(k, n)
+
+def _interval(stats:np.ndarray, value:float, level:float) -> dict:
+    "The percentile interval of the resampled `stats` (NaN where a resample has no value), beside the observed `value`."
+    s = stats[np.isfinite(stats)]
+    if value is None or not np.isfinite(value) or not len(s): return dict(value=None, lo=None, hi=None)
+    lo, hi = np.percentile(s, [50 * (1 - level), 50 * (1 + level)])
+    return dict(value=float(value), lo=float(lo), hi=float(hi))
+
+def _resampled_scores(W:np.ndarray, y:np.ndarray, pred:np.ndarray, p:np.ndarray|None, fprs) -> dict:
+    "Accuracy, macro-F1 and TPR at each FPR of every resample in `W` (counts per row, from `_resamples`)."
+    C = np.stack([W[:, (2 * y + pred) == c].sum(1) for c in range(4)], 1).astype(float)   # tn, fp, fn, tp
+    tn, fp, fn, tp = C.T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f1 = lambda t: np.where(2 * t + fp + fn > 0, 2 * t / (2 * t + fp + fn), 0.0)   # zero_division=0, as score_predictions
+        out = dict(accuracy=(tn + tp) / W.shape[1], macro_f1=(f1(tp) + f1(tn)) / 2)
+        if p is None or not len(fprs): return out
+        o = np.argsort(-p, kind="stable")
+        ps, yo, Wo = p[o], y[o], W[:, o]
+        B = np.cumsum(Wo * yo, 1, dtype=np.int32)                # bots drawn down the scores,
+        H = np.cumsum(Wo, 1, dtype=np.int32) - B                 # and humans
+        nh, nb = H[:, -1], B[:, -1]
+        first = np.searchsorted(-ps, -ps, side="left")   # where each score's run of ties starts
+        rows = np.arange(len(W))
+        for f in fprs:   # `_operating_point` on each resample: bots strictly above the (k+1)-th highest human are caught
+            k = np.floor(np.round(f * nh, 9)).astype(int)
+            j = np.minimum((H < (k + 1)[:, None]).sum(1), len(p) - 1)
+            above = first[j]
+            caught = np.where(above > 0, B[rows, np.maximum(above - 1, 0)], 0)
+            t = np.where(k >= nh, 1.0, caught / nb)
+            out[f"{f:g}"] = np.where((nh > 0) & (nb > 0), t, np.nan)
+    return out
+
+# %% ../nbs/02b_metrics.ipynb #9323cf70
+def bootstrap_ci(labels,             # true labels: 0/1 or "human"/"bot"
+                 p_bot,              # predicted probability of "bot", one per label
+                 threshold:float=DEFAULT_THRESHOLD, # predict "bot" when p_bot >= threshold
+                 n_boot:int=2000,    # bootstrap resamples
+                 seed:int=42,        # seed of the resampling
+                 level:float=0.95,   # confidence level of the intervals
+                 groups=None,        # each row's group (its generator): an accuracy interval per group
+                 fprs=FPR_LEVELS,    # false-positive rates for intervals of `tpr_at_fpr` (() for none)
+                ) -> dict:           # {"accuracy": {"value", "lo", "hi"}, "macro_f1", "tpr_at_fpr", "per_group", ...}
+    "Percentile bootstrap intervals of accuracy, macro-F1, TPR at fixed FPRs and accuracy per group."
+    y, p = _checked(labels, p_bot)
+    _check_boot(n_boot, level, seed)
+    fprs = [check_fpr(f) for f in fprs]
+    pred, rng = (p >= threshold).astype(int), np.random.default_rng(seed)
+    parts = [_resampled_scores(W, y, pred, p, fprs) for W in _resamples(len(y), n_boot, rng)]
+    R = {k: np.concatenate([r[k] for r in parts]) for k in parts[0]}
+    obs = {k: float(v[0]) for k, v in _resampled_scores(np.ones((1, len(y)), int), y, pred, p, fprs).items()}   # as drawn: no resampling
+    out = dict(n=int(len(y)), threshold=float(threshold), level=float(level), n_boot=int(n_boot), seed=int(seed),
+               method="percentile bootstrap: tweets drawn with replacement (per group: within the group)",
+               accuracy=_interval(R["accuracy"], obs["accuracy"], level), macro_f1=_interval(R["macro_f1"], obs["macro_f1"], level),
+               tpr_at_fpr={f"{f:g}": _interval(R[f"{f:g}"], obs[f"{f:g}"], level) for f in fprs}, per_group={})
+    if groups is not None:
+        g = np.asarray([str(x) for x in groups])
+        if len(g) != len(y): raise DetectError(f"{len(y)} labels but {len(g)} groups; give one group (generator) per label")
+        right = pred == y
+        for name in sorted(set(g.tolist()), key=lambda n: (n != LABELS[0], n)):
+            r = right[g == name]
+            acc = np.concatenate([W @ r / len(r) for W in _resamples(len(r), n_boot, rng)])
+            out["per_group"][name] = dict(_interval(acc, r.mean(), level), n=int(len(r)))
+    return out
+
+# %% ../nbs/02b_metrics.ipynb #86f82e1b
+def format_ci(value:float|None,  # the figure
+              ci=None,           # its interval: [lo, hi], a dict with `lo` and `hi`, or None
+              level:float=0.95,  # the interval's confidence level
+              digits:int=4,      # decimals of the figure (the bounds get one fewer)
+             ) -> str:           # e.g. "0.8432 (95% CI 0.828-0.858)"
+    "A figure with its confidence interval, as the reports print it."
+    if value is None: return "n/a"
+    lo, hi = (ci.get("lo"), ci.get("hi")) if isinstance(ci, dict) else (ci or (None, None))
+    if lo is None or hi is None: return f"{value:.{digits}f}"
+    d = max(digits - 1, 0)
+    return f"{value:.{digits}f} ({100 * level:g}% CI {lo:.{d}f}-{hi:.{d}f})"
+
+# %% ../nbs/02b_metrics.ipynb #75369a78
+def mcnemar_exact(only_a:int, # pairs that detector A gets right and B wrong
+                  only_b:int, # pairs that B gets right and A wrong
+                 ) -> float:  # two-sided p-value
+    "The exact McNemar test: a two-sided binomial test of `only_a` successes in `only_a + only_b` trials at 1/2."
+    for v, name in ((only_a, "only_a"), (only_b, "only_b")):
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0: raise DetectError(f"{name} {v!r} must be a count (a whole number >= 0)")
+    n, k = int(only_a) + int(only_b), min(int(only_a), int(only_b))
+    if n == 0: return 1.0
+    return min(1.0, 2 * sum(math.comb(n, i) for i in range(k + 1)) / 2 ** n)   # exact integers, one division
+
+# %% ../nbs/02b_metrics.ipynb #5da72904
+def _as_preds(pred, name:str) -> np.ndarray:
+    "Predicted labels as 0/1, with a `DetectError` naming `name` and the row when one is not a label."
+    try: return _as_labels(pred)
+    except DetectError:
+        for i, l in enumerate(pred):
+            try: _as_labels([l])
+            except DetectError: raise DetectError(f"{name}[{i}] is {l!r}: predictions must be labels, 0/1 or 'human'/'bot' "
+                                                  "(threshold the p_bot first: bot when p_bot >= the threshold)") from None
+        raise
+
+# %% ../nbs/02b_metrics.ipynb #58b45f6c
+def paired_test(labels,           # true labels: 0/1 or "human"/"bot"
+                pred_a,           # detector A's predicted labels on the same tweets (0/1 or names)
+                pred_b,           # detector B's, on the same tweets in the same order
+                n_boot:int=2000,  # bootstrap resamples for the interval of the difference
+                seed:int=42,      # seed of the resampling
+                level:float=0.95, # confidence level of the interval
+               ) -> dict:         # accuracies, their difference with its interval, discordant counts, McNemar's p
+    "Whether A and B differ in accuracy on the same tweets: the exact McNemar test and a paired bootstrap interval of A - B."
+    y = _as_labels(labels)
+    a, b = _as_preds(pred_a, "pred_a"), _as_preds(pred_b, "pred_b")
+    for v, name in ((a, "pred_a"), (b, "pred_b")):
+        if len(v) != len(y): raise DetectError(f"{len(y)} labels but {len(v)} predictions in {name}: both detectors must be scored on the same tweets")
+    if len(y) == 0: raise DetectError("nothing to compare: no labels")
+    _check_boot(n_boot, level, seed)
+    ra, rb = a == y, b == y
+    only_a, only_b = int((ra & ~rb).sum()), int((~ra & rb).sum())
+    d = ra.astype(int) - rb.astype(int)
+    diffs = np.concatenate([W @ d / len(y) for W in _resamples(len(y), n_boot, np.random.default_rng(seed))])
+    iv = _interval(diffs, float(d.mean()), level)
+    return dict(n=int(len(y)), accuracy_a=float(ra.mean()), accuracy_b=float(rb.mean()), difference=iv["value"],
+                difference_ci=[iv["lo"], iv["hi"]], only_a_right=only_a, only_b_right=only_b,
+                mcnemar_p=mcnemar_exact(only_a, only_b), level=float(level), n_boot=int(n_boot), seed=int(seed),
+                method="exact McNemar test (two-sided binomial on the discordant tweets); paired percentile bootstrap of the difference")
+
+# %% ../nbs/02b_metrics.ipynb #2f940bbc
+def describe_paired(res:dict,        # from `paired_test`
+                    a:str="A",       # detector A's name
+                    b:str="B",       # detector B's name
+                    alpha:float=0.05, # significance level of the verdict
+                   ) -> str:         # one sentence
+    "A paired comparison in words: the accuracies, the difference with its interval, McNemar's p and the verdict."
+    lo, hi = res["difference_ci"]
+    pts = lambda x: f"{100 * x:+.1f}"
+    verdict = (f"{a if res['difference'] > 0 else b} is better at the {100 * alpha:g}% level" if res["mcnemar_p"] < alpha
+               else f"no significant difference at the {100 * alpha:g}% level")
+    return (f"{a} {res['accuracy_a']:.4f} vs {b} {res['accuracy_b']:.4f} on the same {res['n']} tweets: {pts(res['difference'])} points "
+            f"({100 * res['level']:g}% CI {pts(lo)} to {pts(hi)}); {res['only_a_right']} tweets only {a} gets right, "
+            f"{res['only_b_right']} only {b}; exact McNemar p = {res['mcnemar_p']:.3g}: {verdict}")
