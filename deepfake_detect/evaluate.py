@@ -14,16 +14,17 @@ import numpy as np
 import pandas as pd
 from .core import DEFAULT_THRESHOLD, DetectError, atomic_write, check_positive, check_threshold, sha256_file
 from .tweets import LABELS, near_key
-from .metrics import score_predictions
+from .metrics import bootstrap_ci, format_ci, score_predictions
 from .data import data_folder, load_tweepfake, read_tweepfake_csv
 from .rundir import DATA_JSON, eval_json, eval_plot, eval_predictions, oof_csv, read_run, run_path, run_threshold
 from .predict import Detector
 from .core import check_path
 
 # %% auto #0
-__all__ = ['PUBLISHED', 'PUBLISHED_ROBERTA', 'SEEN_SHARE', 'plot_confusion', 'plot_reliability', 'plot_per_generator',
-           'plot_pr_curve', 'compare_published', 'describe_threshold', 'seen_warning', 'format_report', 'split_file',
-           'seen_data', 'write_set', 'evaluate', 'show_evaluate']
+__all__ = ['PUBLISHED', 'PUBLISHED_ROBERTA', 'CI_LEVEL', 'CI_DRAWS', 'CI_SEED', 'SEEN_SHARE', 'plot_confusion',
+           'plot_reliability', 'plot_per_generator', 'plot_pr_curve', 'compare_published', 'with_intervals',
+           'describe_threshold', 'seen_warning', 'format_report', 'split_file', 'seen_data', 'write_set', 'evaluate',
+           'show_evaluate']
 
 # %% ../nbs/04_evaluate.ipynb #d2ea7165
 PUBLISHED = {  # TweepFake test-split accuracy, from the authors' published notebooks (Fagni et al. 2021)
@@ -73,13 +74,15 @@ def plot_reliability(scores:dict, # from `score_predictions`
 # %% ../nbs/04_evaluate.ipynb #bb64c912
 def plot_per_generator(scores:dict, # from `score_predictions` (with generators)
                        title:str="accuracy per generator"):
-    "Accuracy per generator as bars, with RoBERTa's published test accuracy as markers."
+    "Accuracy per generator as bars (with their 95% intervals when the scores hold them), RoBERTa's published test accuracy as markers."
     pg = scores["per_generator"]
     if not pg: raise DetectError("no per-generator scores: pass generators to score_predictions")
     names = list(pg)
     fig, ax = _fig(max(3.5, 0.9 * len(names) + 1.5), 3.4)
     acc = [pg[n]["accuracy"] for n in names]
-    ax.bar(names, acc, color=["C0" if n == LABELS[0] else "C1" for n in names])
+    cis = [pg[n].get("accuracy_ci95") for n in names]
+    err = None if not all(cis) else np.array([[a - c[0] for a, c in zip(acc, cis)], [c[1] - a for a, c in zip(acc, cis)]]).clip(min=0)
+    ax.bar(names, acc, color=["C0" if n == LABELS[0] else "C1" for n in names], yerr=err, capsize=4, ecolor="black")
     for i, (n, a) in enumerate(zip(names, acc)): ax.text(i, a / 2, f"{a:.3f}\nn={pg[n]['n']}", ha="center", va="center", fontsize=7, color="white")
     ref = [(i, PUBLISHED_ROBERTA[n]) for i, n in enumerate(names) if n in PUBLISHED_ROBERTA]
     if ref: ax.plot(*zip(*ref), "k_", ms=22, mew=2, label="RoBERTa, published (test)")
@@ -123,6 +126,27 @@ def compare_published(scores:dict,          # from `score_predictions`
     df = pd.DataFrame(rows, columns=["method", "split", "accuracy", "macro_f1", "gpt2", "rnn", "others"])
     return df.sort_values("accuracy", ascending=False, kind="stable").reset_index(drop=True)
 
+# %% ../nbs/04_evaluate.ipynb #09a473b0
+CI_LEVEL, CI_DRAWS, CI_SEED = 0.95, 2000, 42   # the intervals every evaluation reports: 95 %, 2,000 bootstrap draws, seed 42
+
+def with_intervals(scores:dict,       # from `score_predictions`
+                   labels,            # the labels it was computed from
+                   p_bot,             # the p_bot it was computed from
+                   generators=None,   # each tweet's generator (for the per-generator intervals)
+                   n_boot:int=CI_DRAWS, # bootstrap draws
+                   seed:int=CI_SEED,  # seed of the draws
+                  ) -> dict:          # a copy of `scores` with `accuracy_ci95`, `macro_f1_ci95`, `tpr_at_fpr_ci95`, `intervals`
+    "`scores` with the 95% bootstrap intervals of its accuracy (overall and per generator), macro-F1 and TPR at fixed FPRs."
+    fprs = [float(k) for k in scores.get("tpr_at_fpr") or {}]
+    b = bootstrap_ci(labels, p_bot, scores["threshold"], n_boot=n_boot, seed=seed, level=CI_LEVEL, groups=generators, fprs=fprs)
+    pair = lambda v: [v["lo"], v["hi"]] if v["lo"] is not None else None
+    out = dict(scores, accuracy_ci95=pair(b["accuracy"]), macro_f1_ci95=pair(b["macro_f1"]),
+               tpr_at_fpr_ci95={k: pair(v) for k, v in b["tpr_at_fpr"].items()},
+               intervals={k: b[k] for k in ("level", "n_boot", "seed", "method")})
+    out["per_generator"] = {g: dict(v, **({"accuracy_ci95": pair(b["per_group"][g])} if g in b["per_group"] else {}))
+                            for g, v in (scores.get("per_generator") or {}).items()}
+    return out
+
 # %% ../nbs/04_evaluate.ipynb #26e42a6d
 def describe_threshold(scores:dict, # from `evaluate` (with `threshold_policy`) or `score_predictions`
                       ) -> str:     # one sentence
@@ -147,20 +171,25 @@ def format_report(scores:dict,          # from `score_predictions` (or an `eval_
                   name:str="this run",  # the row's name in the comparison table
                   split:str="validation", # which split `scores` is on
                  ) -> str:
-    "The evaluation as plain-text tables."
+    "The evaluation as plain-text tables (with the 95% intervals, when the scores hold them)."
     auc = "n/a" if scores["roc_auc"] is None else f"{scores['roc_auc']:.4f}"
-    out = [f"{split}: n={scores['n']}  accuracy={scores['accuracy']:.4f}  macro_f1={scores['macro_f1']:.4f}  "
-           f"roc_auc={auc}  ece={scores['ece']:.4f}", describe_threshold(dict(scores, split=split))]
+    lvl = (scores.get("intervals") or {}).get("level", CI_LEVEL)
+    out = [f"{split}: n={scores['n']}  accuracy={format_ci(scores['accuracy'], scores.get('accuracy_ci95'), lvl)}  "
+           f"macro_f1={scores['macro_f1']:.4f}  roc_auc={auc}  ece={scores['ece']:.4f}", describe_threshold(dict(scores, split=split))]
     if scores.get("note"): out.insert(1, f"Predictions: {scores['note']}.")
     if seen := scores.get("seen_data"):
         out.insert(0, seen_warning(seen, split)); name = f"{name} [seen data]"
-    ops = [f"TPR at {100 * float(k):g}% FPR: {o['tpr']:.4f} (threshold {o['threshold']:.4g}, FPR {o['fpr']:.2%})"
+    tci = scores.get("tpr_at_fpr_ci95") or {}
+    ops = [f"TPR at {100 * float(k):g}% FPR: {format_ci(o['tpr'], tci.get(k), lvl)} (threshold {o['threshold']:.4g}, FPR {o['fpr']:.2%})"
            for k, o in (scores.get("operating_points") or {}).items() if o]
     if scores.get("average_precision") is not None: ops.append(f"average precision: {scores['average_precision']:.4f}")
     out += ["  ".join(ops), ""] if ops else [""]
     out += [pd.DataFrame(scores["per_class"]).T.astype({"support": int}).to_string(float_format="{:.4f}".format), ""]
     if scores["per_generator"]:
-        out += [pd.DataFrame(scores["per_generator"]).T.astype({"n": int}).to_string(float_format="{:.4f}".format), ""]
+        pg = pd.DataFrame({g: {"accuracy": v["accuracy"], "n": int(v["n"]),
+                               **({f"{100 * lvl:g}% CI": f"{v['accuracy_ci95'][0]:.3f}-{v['accuracy_ci95'][1]:.3f}"}
+                                  if v.get("accuracy_ci95") else {})} for g, v in scores["per_generator"].items()}).T
+        out += [pg.astype({"n": int, "accuracy": float}).to_string(float_format="{:.4f}".format), ""]
     ((tn, fp), (fn, tp)), (h, b) = scores["confusion_matrix"], LABELS
     out += ["confusion matrix (rows true, columns predicted):", f"        {h:>7} {b:>6}",
             f"  {h:<5} {tn:>7} {fp:>6}", f"  {b:<5} {fn:>7} {tp:>6}", ""]
@@ -295,7 +324,7 @@ def evaluate(run:Path,                  # run directory written by `train` (or `
              allow_seen:bool=False,     # score data the run was trained on anyway, marked as seen data (not a result)
              progress:bool=True,        # show a progress bar
             ) -> dict:                  # the evaluation, as written to `eval_json(split)`
-    "Score a trained run on a split: metrics per class and generator, calibration (written into the run directory)."
+    "Score a trained run on a split: metrics per class and generator with 95% intervals, calibration (written into the run directory)."
     run, data = check_path(run, "run"), check_path(data, "data", none=True)
     if threshold is not None: check_threshold(threshold)
     check_positive(batch_size)
@@ -313,7 +342,7 @@ def evaluate(run:Path,                  # run directory written by `train` (or `
     else:
         det = Detector.from_pretrained(run, device=device, batch_size=batch_size)
         p = det.predict_proba(ds["text"], progress=progress, normalise=False)   # `text` is normalised already
-    scores = score_predictions(ds["label"], p, ds["generator"], threshold=threshold)
+    scores = with_intervals(score_predictions(ds["label"], p, ds["generator"], threshold=threshold), ds["label"], p, ds["generator"])
     res = dict(split=split, **({"seen_data": seen} if seen else {}), **scores, threshold_policy=policy,
                **(dict(predictions="out-of-fold", note=note) if oof is not None else {}),
                run=dict(dir=str(run), kind=info.get("kind"), preset=info.get("preset"), model=info.get("model")),

@@ -1,4 +1,4 @@
-"""Studies that combine the package's parts: a detector trained with and without a new generator's tweets, scored per generator.
+"""Studies that combine the package's parts: a detector trained with and without a new generator's tweets, scored per generator; the results table with 95% intervals; whether one detector is better than another (a paired test on the same tweets).
 
 Docs: https://deepfake-detect.github.io/deepfake-detect/experiments.html.md"""
 
@@ -6,20 +6,22 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/experiments.html.md"""
 
 # %% ../nbs/09a_experiments.ipynb #224744a3
 from __future__ import annotations
-import json
+import json, re
 from pathlib import Path
 import pandas as pd
-from .core import FPR_LEVELS, DetectError, atomic_write
+from .core import FPR_LEVELS, DetectError, atomic_write, sha256_file
 from .tweets import LABELS, TWEEPFAKE_GENERATORS, write_tweets
 from .dataset import _FEATURE_COLS, _as_frames, build_dataset
-from .metrics import score_predictions
+from .metrics import describe_paired, format_ci, paired_test, score_predictions
 from .train import TrainConfig, train
-from .rundir import eval_json, read_run
+from .rundir import eval_json, eval_predictions, read_run
 from .predict import Detector
+from .evaluate import split_file, with_intervals
 from .core import check_path
 
 # %% auto #0
-__all__ = ['RESULT_COLUMNS', 'cross_generator_eval', 'summarise_run', 'write_results', 'results_table', 'page_table']
+__all__ = ['RESULT_COLUMNS', 'cross_generator_eval', 'run_intervals', 'summarise_run', 'write_results', 'results_table',
+           'add_intervals', 'page_table', 'compare_runs', 'show_compare', 'comparisons', 'comparison_tables']
 
 # %% ../nbs/09a_experiments.ipynb #88b5faf4
 def _write_training_folder(dsd, dest, splits=("train", "validation")):
@@ -73,24 +75,56 @@ def cross_generator_eval(tweepfake,              # a TweepFake DatasetDict or fo
 # %% ../nbs/09a_experiments.ipynb #fd58c6f8
 _TPR_COLUMNS = {f"TPR@{100 * f:g}%FPR": f"{f:g}" for f in FPR_LEVELS}   # column: key of an evaluation's `tpr_at_fpr`
 _GENERATORS = (LABELS[0], *TWEEPFAKE_GENERATORS)                         # TweepFake's: human, gpt2, rnn, others
-RESULT_COLUMNS = ["detector", "split", "n", "accuracy", "macro_f1", *_GENERATORS, *_TPR_COLUMNS, "threshold", "command"]
+RESULT_COLUMNS = ["detector", "split", "n", "accuracy", "accuracy_ci95", "macro_f1", *_GENERATORS, "generator_ci95",
+                  *_TPR_COLUMNS, "threshold", "command"]
+
+def _scored(run:Path, split:str) -> tuple:
+    "A run's evaluation on `split` and its per-tweet predictions, checked to agree with each other."
+    ej, pf = run/eval_json(split), run/eval_predictions(split)
+    again = f"score the run (again): `deepfake-detect evaluate {run} --split {split}`"
+    if not ej.is_file(): raise DetectError(f"{ej} is missing: {again}")
+    if not pf.is_file(): raise DetectError(f"{pf} is missing (the per-tweet predictions of {ej.name}): {again}")
+    try: e, df = json.loads(ej.read_text(encoding="utf-8")), pd.read_csv(pf, dtype={"text": str}, keep_default_na=False)
+    except (OSError, ValueError, pd.errors.ParserError) as x: raise DetectError(f"{ej} or {pf} cannot be read ({x}): {again}") from None
+    miss = [c for c in ("text", "label", "generator", "pred") if c not in df]
+    if miss: raise DetectError(f"{pf} has no column {miss[0]!r}: it was not written by `evaluate`; {again}")
+    if len(df) != e.get("n") or abs(float((df["pred"] == df["label"]).mean()) - e.get("accuracy", -1)) > 1e-9:
+        raise DetectError(f"{pf} does not match {ej} ({len(df)} rows against n={e.get('n')}, or another accuracy): one of "
+                          f"them was rewritten; {again}")
+    return e, df
+
+def run_intervals(run_dir,                # a run directory scored by `evaluate`
+                  split:str="validation", # which evaluation
+                 ) -> dict:               # accuracy and macro-F1 with `_ci95`, and `per_generator` {accuracy, n, accuracy_ci95}
+    "The 95% intervals of a scored run: from its `eval-<split>.json` when it holds them, else from its predictions file."
+    run_dir = check_path(run_dir, "run_dir")
+    e, df = _scored(run_dir, split)
+    if e.get("accuracy_ci95") is None:   # an evaluation from before the intervals: the same draws, from the stored predictions
+        e = with_intervals(score_predictions(df["label"], (df["pred"] == LABELS[1]).astype(float), df["generator"], fprs=()),
+                           df["label"], (df["pred"] == LABELS[1]).astype(float), df["generator"])
+    return dict(n=e["n"], accuracy=e["accuracy"], accuracy_ci95=e["accuracy_ci95"], macro_f1=e["macro_f1"],
+                macro_f1_ci95=e.get("macro_f1_ci95"), per_generator={g: {k: v.get(k) for k in ("accuracy", "n", "accuracy_ci95")}
+                                                                      for g, v in (e.get("per_generator") or {}).items()})
 
 def summarise_run(run_dir,                # a run directory scored by `evaluate` (or `run`, `ensemble`)
                   command:str,            # the exact command(s) that made and scored it
                   name:str|None=None,     # the detector's name in the table (default: the run's preset, else its folder name)
                   split:str="validation", # which evaluation to read
                  ) -> dict:               # one row of the results table
-    "The figures of one scored run, with the command that made them."
+    "The figures of one scored run, with their 95% intervals and the command that made them."
     run_dir = check_path(run_dir, "run_dir")
     f = run_dir/eval_json(split)
     if not f.exists(): raise DetectError(f"{f} is missing: score the run first (`deepfake-detect evaluate {run_dir} --split {split}`)")
     e, info = json.loads(f.read_text()), read_run(run_dir)
+    try: iv = run_intervals(run_dir, split)
+    except DetectError: iv = {}       # no predictions file to draw from (an evaluation from before the intervals): no interval
     gen, tpr = e.get("per_generator") or {}, e.get("tpr_at_fpr") or {}
     name = name or info.get("preset") or run_dir.name
     if e.get("seen_data"): name += " (SEEN DATA: not a result)"   # scored on what it was trained on (`evaluate --allow-seen`)
     return {"detector": name, "split": split, "n": e["n"],
-            "accuracy": e["accuracy"], "macro_f1": e["macro_f1"],
+            "accuracy": e["accuracy"], "accuracy_ci95": iv.get("accuracy_ci95"), "macro_f1": e["macro_f1"],
             **{g: (gen.get(g) or {}).get("accuracy") for g in _GENERATORS},
+            "generator_ci95": {g: v["accuracy_ci95"] for g, v in (iv.get("per_generator") or {}).items()} or None,
             **{c: tpr.get(k) for c, k in _TPR_COLUMNS.items()}, "threshold": e.get("threshold"),
             "command": command}
 
@@ -103,16 +137,50 @@ def write_results(rows:list[dict], # from `summarise_run`
     with atomic_write(path) as fh: json.dump(rows, fh, indent=1)
     return path
 
+def _ci_text(ci, digits:int) -> str|None:
+    "An interval as `lo-hi`, or None."
+    return f"{ci[0]:.{digits}f}-{ci[1]:.{digits}f}" if ci else None
+
 def results_table(results,             # rows from `summarise_run`, or the JSON file `write_results` wrote
                   digits:int=3,        # decimals shown
                   commands:bool=False, # keep the command column
+                  generator_ci:bool=False, # add each generator's 95% interval beside its accuracy
                  ) -> pd.DataFrame:    # one row per detector, best accuracy first
-    "The results table, as the README shows it."
+    "The results table, as the README shows it: the accuracy with its 95% interval."
     rows = json.loads(Path(results).read_text()) if isinstance(results, (str, Path)) else list(results)
     if not rows: raise DetectError("no results to show")
     df = pd.DataFrame(rows, columns=RESULT_COLUMNS).sort_values("accuracy", ascending=False, kind="stable")
+    df["accuracy_ci95"] = [_ci_text(c, digits) for c in df["accuracy_ci95"]]
+    gci = [c if isinstance(c, dict) else {} for c in df.pop("generator_ci95")]
+    if generator_ci:
+        for g in _GENERATORS: df.insert(df.columns.get_loc(g) + 1, f"{g} 95% CI", [_ci_text(c.get(g), digits) for c in gci])
     if not commands: df = df.drop(columns="command")
-    return df.set_index("detector").round(digits)
+    return df.rename(columns={"accuracy_ci95": "95% CI"}).set_index("detector").round(digits)
+
+# %% ../nbs/09a_experiments.ipynb #540cfb91
+def _row_run(row:dict, runs) -> Path|None:
+    "The run directory of a results row: `runs[detector]` for a dict, else the folder named by its command's `--out` inside `runs`."
+    if isinstance(runs, dict): return Path(runs[row["detector"]]) if row["detector"] in runs else None
+    outs = re.findall(r"--out\s+(\S+)", row.get("command") or "")
+    return Path(runs)/Path(outs[-1]).name if outs else None
+
+def add_intervals(rows:list[dict],        # rows from `summarise_run`, or as read from `results/tweepfake.json`
+                  runs,                   # a folder holding the runs (found by the `--out` of each row's command), or {detector: run directory}
+                  split:str="validation", # which evaluation the rows are of
+                 ) -> tuple:              # (the rows, each with `accuracy_ci95` and `generator_ci95` where its run is there; a note per row left as it was)
+    "Give each results row its 95% intervals from its run's stored predictions, when that run is available and matches the row."
+    out, notes = [], []
+    for r in rows:
+        r, d = dict(r), _row_run(r, runs)
+        if r.get("accuracy_ci95") is not None: out.append(r); continue
+        if d is None or not d.is_dir(): notes.append(f"{r['detector']}: no run directory ({d or 'no --out in its command'})"); out.append(r); continue
+        try: iv = run_intervals(d, r.get("split") or split)
+        except DetectError as e: notes.append(f"{r['detector']}: {e}"); out.append(r); continue
+        if iv["n"] != r["n"] or abs(iv["accuracy"] - r["accuracy"]) > 1e-9:
+            notes.append(f"{r['detector']}: {d} now scores {iv['accuracy']:.4f} on {iv['n']} tweets, not the row's "
+                         f"{r['accuracy']:.4f} on {r['n']}: it was made again since; the row keeps no interval"); out.append(r); continue
+        out.append(dict(r, accuracy_ci95=iv["accuracy_ci95"], generator_ci95={g: v["accuracy_ci95"] for g, v in iv["per_generator"].items()}))
+    return out, notes
 
 # %% ../nbs/09a_experiments.ipynb #5dc79f67
 def page_table(name:str,                   # a file in `folder`, e.g. "05a_attack-1.json"
@@ -124,3 +192,82 @@ def page_table(name:str,                   # a file in `folder`, e.g. "05a_attac
     d = json.loads(f.read_text(encoding="utf-8"))
     rows = [list(r) + [None] * (len(d["columns"]) - len(r)) for r in d["rows"]]
     return pd.DataFrame(rows, columns=d["columns"]).set_index(d["columns"][0])
+
+# %% ../nbs/09a_experiments.ipynb #09a26019
+def compare_runs(run_a:Path,              # a run directory scored by `evaluate` (or `run`, `ensemble`)
+                 run_b:Path,              # another, scored on the same split file
+                 data:Path|None=None,     # folder with <split>.csv: when given, both evaluations must be of that very file
+                 split:str="validation",  # which evaluation of the two runs to compare
+                 n_boot:int=2000,         # bootstrap draws for the interval of the difference
+                 seed:int=42,             # seed of the draws
+                ) -> dict:                # both runs' accuracies with intervals, the paired test, a one-sentence verdict
+    "Whether one detector is better than another on the same tweets: McNemar's exact test and a paired bootstrap interval."
+    run_a, run_b, data = check_path(run_a, "run_a"), check_path(run_b, "run_b", option="RUN_B"), check_path(data, "data", none=True)
+    (ea, da), (eb, db) = _scored(run_a, split), _scored(run_b, split)
+    for run, e in ((run_a, ea), (run_b, eb)):
+        if e.get("seen_data"): raise DetectError(f"{run} was scored on data it was trained on ({e['seen_data'].get('why')}): not a "
+                                                 f"result to compare; compare on a split neither run was trained on")
+    sa, sb = ((e.get("data") or {}).get("sha256") for e in (ea, eb))
+    if sa is None or sa != sb:
+        raise DetectError(f"{run_a} and {run_b} were scored on different {split} files ({(ea.get('data') or {}).get('file')}, "
+                          f"sha256 {str(sa)[:12]}… against {(eb.get('data') or {}).get('file')}, {str(sb)[:12]}…): a paired "
+                          f"test needs the same tweets; evaluate both on one file (`deepfake-detect evaluate RUN --data DIR --split {split}`)")
+    if data is not None and sha256_file(f := split_file(data, split)) != sa:
+        raise DetectError(f"the evaluations of {run_a} and {run_b} are not of {f} (it has another sha256): evaluate both on it first")
+    if da["text"].tolist() != db["text"].tolist() or da["label"].tolist() != db["label"].tolist():
+        raise DetectError(f"{eval_predictions(split)} of {run_a} and {run_b} do not hold the same tweets in the same order: "
+                          f"evaluate both again on one file")
+    a, b = run_a.name, run_b.name
+    if a == b: a, b = str(run_a), str(run_b)
+    res = paired_test(da["label"], da["pred"], db["pred"], n_boot=n_boot, seed=seed)
+    ra, rb = (run_intervals(r, split) for r in (run_a, run_b))
+    return dict(split=split, a=dict(name=a, run=str(run_a), accuracy_ci95=ra["accuracy_ci95"], predictions=ea.get("predictions")),
+                b=dict(name=b, run=str(run_b), accuracy_ci95=rb["accuracy_ci95"], predictions=eb.get("predictions")),
+                data=dict(file=(ea.get("data") or {}).get("file"), sha256=sa), **res, statement=describe_paired(res, a, b))
+
+def show_compare(result:dict, # from `compare_runs`
+                ):
+    "Print a comparison as `deepfake-detect compare` does: the two accuracies with their intervals, then the paired test."
+    a, b = result["a"], result["b"]
+    print(f"{result['split']}: {result['n']} tweets (sha256 {str(result['data']['sha256'])[:12]}…)")
+    for r, acc, only in ((a, result["accuracy_a"], result["only_a_right"]), (b, result["accuracy_b"], result["only_b_right"])):
+        oof = " (out-of-fold)" if r.get("predictions") == "out-of-fold" else ""
+        print(f"  {r['name']}: accuracy {format_ci(acc, r['accuracy_ci95'])}{oof}; right where the other is wrong: {only}")
+    print(result["statement"] + ".")
+
+# %% ../nbs/09a_experiments.ipynb #4d195d35
+def comparisons(runs:dict,               # name -> scored run directory (all on the same split file)
+                data:Path|None=None,     # folder with <split>.csv the evaluations must be of (optional)
+                split:str="validation",  # which evaluation
+                prefix:str="runs",       # how the commands recorded name the runs' folder
+                data_arg:str|None=None,  # how the commands recorded spell --data (default: `data` as given)
+               ) -> dict:                # {"split", "intervals": [...], "paired": [...]}, JSON-ready, each with its command
+    "Every run's 95% intervals and every pair's paired test, with the commands that give them again."
+    if not isinstance(runs, dict) or len(runs) < 1: raise DetectError("runs must be a dict name -> run directory, with at least one run")
+    d = f" --data {data_arg or data}" if (data_arg or data) else ""
+    sp = "" if split == "validation" else f" --split {split}"
+    iv = [dict(name=n, split=split, **run_intervals(r, split), command=f"deepfake-detect evaluate {prefix}/{Path(r).name}{d}{sp}")
+          for n, r in runs.items()]
+    names, paired = list(runs), []
+    for i, x in enumerate(names):
+        for y in names[i + 1:]:
+            c = compare_runs(runs[x], runs[y], data, split)
+            paired.append(dict(a=x, b=y, **{k: c[k] for k in ("n", "accuracy_a", "accuracy_b", "difference", "difference_ci",
+                                                                "only_a_right", "only_b_right", "mcnemar_p", "level", "n_boot", "seed")},
+                               statement=describe_paired(c, x, y),
+                               command=f"deepfake-detect compare {prefix}/{Path(runs[x]).name} {prefix}/{Path(runs[y]).name}{d}{sp}"))
+    return dict(split=split, intervals=iv, paired=paired)
+
+def comparison_tables(comp:dict, # from `comparisons` (or results/comparisons.json)
+                     ) -> tuple: # (intervals table, paired tests table)
+    "The two tables of a `comparisons` record: each run's accuracy with its interval, each pair's test."
+    iv = pd.DataFrame([{"run": r["name"], "n": r["n"], "accuracy": r["accuracy"], "95% CI": _ci_text(r["accuracy_ci95"], 3),
+                        **{f"{g}": (r["per_generator"].get(g) or {}).get("accuracy") for g in _GENERATORS},
+                        **{f"{g} 95% CI": _ci_text((r["per_generator"].get(g) or {}).get("accuracy_ci95"), 3) for g in _GENERATORS}}
+                       for r in comp["intervals"]]).set_index("run")
+    iv = iv[["n", "accuracy", "95% CI"] + [c for g in _GENERATORS for c in (g, f"{g} 95% CI")]]
+    pt = pd.DataFrame([{"A": p["a"], "B": p["b"], "A − B (points)": round(100 * p["difference"], 2),
+                        "95% CI (points)": f"{100 * p['difference_ci'][0]:+.2f} to {100 * p['difference_ci'][1]:+.2f}",
+                        "only A right": p["only_a_right"], "only B right": p["only_b_right"], "McNemar p": p["mcnemar_p"]}
+                       for p in comp["paired"]])
+    return iv, pt
