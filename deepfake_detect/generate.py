@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
+import numpy as np
 import pandas as pd
+from fastcore.basics import patch
 from tqdm.auto import tqdm
 from .core import DetectError, Progress, atomic_write, bars_on, cache_dir, check_path, cpu_threads, get_device, read_text, set_seed, sha256_file
 from .hub import SMOLLM2_GGUF, load_causal_lm, model_type_of, smollm2_gguf
@@ -25,8 +27,8 @@ from .core import sigterm_as_exit
 __all__ = ['DEFAULT_TOPICS', 'DEFAULT_STYLES', 'SYSTEM_PROMPT', 'MAX_CHARS', 'ENGINES', 'short_name', 'GeneratorSpec',
            'resolve_generator', 'generator_id', 'model_identity', 'check_not_classifier', 'extract_topics',
            'make_prompts', 'clean_tweet', 'screen_tweet', 'load_generator', 'check_out_file', 'SamplingConfig',
-           'Generated', 'auto_threads', 'torch_threads', 'llama_cpp_available', 'LlamaCppModel', 'choose_engine',
-           'load_engine', 'chat_answers', 'generate_tweets', 'show_generate_tweets']
+           'Generated', 'auto_threads', 'torch_threads', 'llama_cpp_available', 'gguf_copy', 'LlamaCppModel',
+           'choose_engine', 'load_engine', 'chat_answers', 'generate_tweets', 'show_generate_tweets']
 
 # %% ../nbs/07_generate.ipynb #60493129
 _DEFAULT_ALIASES = ("smollm2", "smollm2-135m-instruct", "default")
@@ -568,59 +570,211 @@ def torch_threads(n:int|None # torch CPU threads inside the block (None: leave t
     try: yield
     finally: torch.set_num_threads(before)
 
+# %% ../nbs/07_generate.ipynb #9fbfcf41
+def _sample_rows(logits,                  # (rows, vocabulary) float32 scores of the next token; changed in place
+                 seen:list,               # per row, the token ids so far (prompt and answer), for the repetition penalty
+                 sampling:SamplingConfig, # how to choose
+                 rngs:list,               # per row, its own `numpy.random.Generator`
+                 wide:int=256,            # tokens looked at first for the top-p nucleus (all of them when it is wider)
+                ) -> list:                # the next token of each row
+    "The next token of each row as transformers' `generate` picks it: repetition penalty, then greedy, or temperature and top-p sampling."
+    if sampling.repetition_penalty != 1:
+        for r, s in enumerate(seen):
+            v = logits[r, s]
+            logits[r, s] = np.where(v > 0, v / sampling.repetition_penalty, v * sampling.repetition_penalty)
+    if sampling.greedy: return logits.argmax(1).tolist()
+    x = logits / np.float32(sampling.temperature)
+    x -= x.max(1, keepdims=True)
+    np.exp(x, out=x)
+    x /= x.sum(1, keepdims=True)
+    k = min(wide, x.shape[1]) - 1
+    part = np.argpartition(-x, k, axis=1)[:, :k + 1]      # each row's k+1 most likely tokens, unordered
+    out = []
+    for r in range(len(x)):
+        cand, k2 = part[r], k
+        while x[r, cand].sum() < sampling.top_p and k2 < x.shape[1] - 1:    # a flat row: the nucleus is wider, look at 16× more
+            k2 = min(16 * (k2 + 1), x.shape[1]) - 1
+            cand = np.argpartition(-x[r], k2)[:k2 + 1]
+        cand = cand[np.argsort(-x[r, cand], kind="stable")]
+        pr = x[r, cand]
+        keep = max(1, int(((np.cumsum(pr) - pr) < sampling.top_p).sum()))  # the most likely tokens until top_p is reached
+        c = np.cumsum(pr[:keep])
+        out.append(int(cand[min(int(np.searchsorted(c, rngs[r].random() * c[-1], side="right")), keep - 1)]))
+    return out
+
 # %% ../nbs/07_generate.ipynb #eb8c9809
 ENGINES = ("auto", "llama.cpp", "transformers")
+_WEIGHTS = ("auto", "file", "f16", "bf16")
 
 def llama_cpp_available() -> bool:
     "Whether `llama-cpp-python` is installed."
     return importlib.util.find_spec("llama_cpp") is not None
 
+def _weights_kind(weights:str) -> str:
+    "`weights` with `auto` resolved: bf16 where the CPU multiplies bf16 natively (AVX512-BF16), else f16."
+    if weights not in _WEIGHTS: raise DetectError(f"weights {weights!r}: expected one of {', '.join(_WEIGHTS)}")
+    if weights != "auto": return weights
+    import llama_cpp as lc
+    return "bf16" if "AVX512_BF16 = 1" in lc.llama_print_system_info().decode() else "f16"
+
+def gguf_copy(path:Path,        # a quantised .gguf file
+              kind:str="f16",   # "f16" or "bf16"
+             ) -> Path:         # the 16-bit copy, in the package's cache (made once per file and kind)
+    "The weights of `path` de-quantised to 16-bit floats, as a GGUF file llama.cpp multiplies in batches fast."
+    import llama_cpp as lc
+    if kind not in ("f16", "bf16"): raise DetectError(f"kind {kind!r}: expected f16 or bf16")
+    path = Path(path)
+    dest = cache_dir("gguf") / f"{short_name(path.name)}-{sha256_file(path)[:16]}.{kind}.gguf"
+    if dest.exists(): return dest
+    p = lc.llama_model_quantize_default_params()
+    p.ftype = {"f16": lc.LLAMA_FTYPE_MOSTLY_F16, "bf16": lc.LLAMA_FTYPE_MOSTLY_BF16}[kind]
+    p.output_tensor_type = p.token_embedding_type = {"f16": 1, "bf16": 30}[kind]   # GGML_TYPE_F16 / GGML_TYPE_BF16
+    p.allow_requantize, p.nthread = True, 1
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            rc = lc.llama_model_quantize(str(path).encode(), str(tmp).encode(), p)
+        if rc != 0: raise DetectError(f"{path}: llama.cpp could not write a {kind} copy (code {rc})")
+        os.replace(tmp, dest)
+    finally: tmp.unlink(missing_ok=True)
+    return dest
+
 class LlamaCppModel:
-    "A GGUF causal LM run by llama.cpp: the quantised file as it is, no de-quantised float copy."
+    "A GGUF causal LM run by llama.cpp, many answers decoded together."
     def __init__(self, path,                  # the .gguf file
                  threads:int|None=None,       # CPU threads (default: `auto_threads()`)
                  seed:int=42,                 # the first answer's sampling seed (each answer gets the next one)
-                 n_ctx:int=1024):             # context length in tokens (prompt and answer)
+                 n_ctx:int=1024,              # context length in tokens per answer (prompt and answer)
+                 n_seq:int=32,                # answers decoded at once at most (`n_seq_max` of the llama.cpp context)
+                 weights:str="auto"):         # "file": the file as it is; "f16"/"bf16": its 16-bit copy (`gguf_copy`); "auto": the faster copy here
         if not llama_cpp_available():
             raise DetectError("engine 'llama.cpp' needs llama-cpp-python: pip install llama-cpp-python "
                               "(a source package: it builds with gcc and cmake), or use --engine transformers")
+        for k, v in (("n_ctx", n_ctx), ("n_seq", n_seq), ("threads", 1 if threads is None else threads)):
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise DetectError(f"{k} must be an integer of at least 1, got {v!r}")
         from llama_cpp import Llama
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
         self.path, self.threads, self.seed, self.calls = Path(path), threads or auto_threads(), seed, 0
+        self.n_ctx, self.n_seq, self._ctx, self.weights = n_ctx, n_seq, None, _weights_kind(weights)
+        run = self.path if self.weights == "file" else gguf_copy(self.path, self.weights)
         with contextlib.redirect_stderr(io.StringIO()):   # llama.cpp prints its load report on stderr
-            self.llm = Llama(model_path=str(self.path), n_ctx=n_ctx, n_threads=self.threads, seed=seed, verbose=False)
+            self.llm = Llama(model_path=str(run), n_ctx=64, n_batch=64, n_threads=self.threads, seed=seed, verbose=False)
         md = self.llm.metadata
         arch = md.get("general.architecture", "llama")
         self.chat_template = md.get("tokenizer.chat_template")
+        text = lambda t: self.llm._model.token_get_text(t) if t != -1 else ""
+        self._formatter = self.chat_template and Jinja2ChatFormatter(self.chat_template, text(self.llm.token_eos()), text(self.llm.token_bos()))
         cfg = {"model_type": arch, "hidden_size": int(md.get(f"{arch}.embedding_length", 0)) or None,
                "num_hidden_layers": int(md.get(f"{arch}.block_count", 0)) or None, "vocab_size": self.llm.n_vocab()}
         self.config = types.SimpleNamespace(to_dict=lambda: dict(cfg), **cfg)
         self.device = types.SimpleNamespace(type="cpu")
 
-    def __repr__(self): return f"LlamaCppModel({self.path.name}, threads={self.threads})"
+    def __repr__(self): return f"LlamaCppModel({self.path.name}, weights={self.weights}, threads={self.threads}, n_seq={self.n_seq})"
 
-    def chat_answers(self, conversations:list, sampling:SamplingConfig, seeds:list, batch_size:int=16, bar=None) -> list:
-        "The raw answers to chat `conversations` (lists of role/content dicts), answer i sampled with `seeds[i]`; each as (text, finished)."
-        out = []
-        for conv, s in zip(conversations, seeds):
-            r = self.llm.create_chat_completion(messages=list(conv), temperature=sampling.temperature, top_p=sampling.top_p,
-                                                repeat_penalty=sampling.repetition_penalty, max_tokens=sampling.max_new_tokens,
-                                                seed=s)["choices"][0]
-            out.append((r["message"]["content"] or "", r["finish_reason"] == "stop"))
-            if bar is not None: bar.update(1)
-        return out
+    def chat_tokens(self, conversation:list) -> list:
+        "`conversation` through the GGUF file's chat template, ready for the answer, as llama.cpp token ids."
+        if not self._formatter: raise DetectError(f"{self.path.name} has no chat template: it cannot answer chats")
+        return self.llm.tokenize(self._formatter(messages=list(conversation)).prompt.encode("utf-8"), add_bos=False, special=True)
 
-    def answers(self, batch:list, chat:bool, sampling:SamplingConfig) -> list:
-        "The raw answers to `batch` ((prompt, example) pairs), each as (text, finished)."
-        seeds = [self.seed + self.calls + i for i in range(len(batch))]
-        self.calls += len(batch)
-        if chat: return self.chat_answers([_conversation(p, ex) for p, ex in batch], sampling, seeds)
-        out = []
-        for (p, ex), s in zip(batch, seeds):
-            r = self.llm(_prompt_text(None, p, ex, False), stop=["\n\n"], temperature=sampling.temperature, top_p=sampling.top_p,
-                         repeat_penalty=sampling.repetition_penalty, max_tokens=sampling.max_new_tokens, seed=s)["choices"][0]
-            out.append((r["text"], r["finish_reason"] == "stop"))
-        return out
+# %% ../nbs/07_generate.ipynb #82f1fe16
+@patch
+def _context(self:LlamaCppModel):
+    "The llama.cpp context that decodes up to `n_seq` sequences together, each with its own KV cache (made once)."
+    if self._ctx is None:
+        import llama_cpp as lc
+        p = lc.llama_context_default_params()
+        p.n_ctx, p.n_seq_max, p.kv_unified = self.n_ctx * self.n_seq, self.n_seq, False
+        p.n_batch = p.n_ubatch = max(512, self.n_ctx)     # a whole prompt fits in one decode call
+        p.n_threads = p.n_threads_batch = self.threads
+        p.no_perf = True
+        with contextlib.redirect_stderr(io.StringIO()):
+            ctx = lc.llama_init_from_model(self.llm._model.model, p)
+        if not ctx: raise DetectError(f"llama.cpp could not make a context of {self.n_seq} × {self.n_ctx} tokens for {self.path.name}")
+        self._ctx, self._batch, self._n_batch = ctx, lc.llama_batch_init(p.n_batch, 0, 1), p.n_batch
+        self._free = (lc.llama_batch_free, lc.llama_free)   # kept for `__del__`, which may run while Python shuts down
+    return self._ctx
 
+@patch
+def __del__(self:LlamaCppModel):
+    if getattr(self, "_ctx", None) is not None:
+        free_batch, free_ctx = self._free
+        free_batch(self._batch); free_ctx(self._ctx); self._ctx = None
+
+# %% ../nbs/07_generate.ipynb #1beca0bd
+@patch
+def decode(self:LlamaCppModel,
+           prompts:list,            # token ids of each prompt (e.g. from `chat_tokens`)
+           sampling:SamplingConfig, # how tokens are chosen
+           seeds:list,              # the sampling seed of each answer
+           width:int|None=None,     # answers decoded at once (default and at most: `n_seq`)
+           bar=None,                # a `core.Progress`, told of each finished answer
+          ) -> list:                # per prompt: (answer token ids without the end token, ended on an end-of-generation token)
+    "Answer all `prompts`, decoding up to `width` sequences per llama.cpp step; a finished sequence's slot takes the next prompt."
+    import llama_cpp as lc
+    width = min(width or self.n_seq, self.n_seq)
+    for i, p in enumerate(prompts):
+        if not 0 < len(p) < self.n_ctx:
+            raise DetectError(f"prompt {i} is {len(p)} tokens; the context holds {self.n_ctx} per answer (prompt and answer): "
+                              "shorten it or make the model with a larger n_ctx")
+    ctx = self._context(); mem = lc.llama_get_memory(ctx); vocab = self.llm._model.vocab
+    n_vocab, b = self.config.vocab_size, self._batch
+    todo, free, live, out = list(range(len(prompts)))[::-1], list(range(width))[::-1], {}, [None] * len(prompts)
+
+    def run(feed):    # [(sequence, tokens, first position)] through the model; the logits after each one's last token
+        b.n_tokens = 0
+        for s, toks, pos in feed:
+            for j, t in enumerate(toks):
+                k = b.n_tokens
+                b.token[k], b.pos[k], b.n_seq_id[k], b.seq_id[k][0], b.logits[k] = t, pos + j, 1, s, j == len(toks) - 1
+                b.n_tokens += 1
+        if (rc := lc.llama_decode(ctx, b)) != 0: raise DetectError(f"llama.cpp could not decode a batch of {b.n_tokens} tokens (code {rc})")
+        logits, k = np.empty((len(feed), n_vocab), dtype=np.float32), -1
+        for r, (s, toks, pos) in enumerate(feed):
+            k += len(toks); logits[r] = np.ctypeslib.as_array(lc.llama_get_logits_ith(ctx, k), shape=(n_vocab,))
+            live[s]["pos"] = pos + len(toks)
+        ss = [s for s, _, _ in feed]
+        for s, t in zip(ss, _sample_rows(logits, [live[s]["seen"] for s in ss], sampling, [live[s]["rng"] for s in ss])):
+            st = live[s]
+            eog = lc.llama_vocab_is_eog(vocab, t)
+            if not eog: st["gen"].append(t)
+            if eog or len(st["gen"]) >= sampling.max_new_tokens or st["pos"] >= self.n_ctx:   # this answer is done: free its slot
+                out[st["i"]] = (st["gen"], bool(eog))
+                lc.llama_memory_seq_rm(mem, s, -1, -1); del live[s]; free.append(s)
+                if bar is not None: bar.update(1)
+            else:
+                st["last"] = t
+                if sampling.repetition_penalty != 1 and t not in st["seen"]: st["seen"] = np.append(st["seen"], t)
+
+    lc.llama_memory_clear(mem, True)
+    while todo or live:
+        while todo and free:      # a free slot takes the next prompt: its prompt alone, as it would be decoded alone
+            i, s = todo.pop(), free.pop()
+            live[s] = dict(i=i, gen=[], seen=np.unique(prompts[i]), rng=np.random.default_rng(seeds[i]))
+            run([(s, list(prompts[i]), 0)])
+        if live: run([(s, [st["last"]], st["pos"]) for s, st in live.items()])   # one step: a new token for every live answer
+    return out
+
+@patch
+def text(self:LlamaCppModel, ids:list) -> str:
+    "Token ids as text (special tokens written out, as transformers' decoding without `skip_special_tokens`)."
+    return self.llm.detokenize(ids, special=True).decode("utf-8", errors="replace")
+
+@patch
+def chat_answers(self:LlamaCppModel, conversations:list, sampling:SamplingConfig, seeds:list, batch_size:int|None=None, bar=None) -> list:
+    "The raw answers to chat `conversations` (lists of role/content dicts), answer i sampled with `seeds[i]`; each as (text, finished)."
+    done = self.decode([self.chat_tokens(c) for c in conversations], sampling, seeds, batch_size, bar)
+    return [(self.text(ids), ended) for ids, ended in done]
+
+@patch
+def answers(self:LlamaCppModel, batch:list, chat:bool, sampling:SamplingConfig) -> list:
+    "The raw answers to `batch` ((prompt, example) pairs) for `generate_tweets`, each as (text, finished)."
+    seeds = [self.seed + self.calls + i for i in range(len(batch))]
+    self.calls += len(batch)
+    if chat: return self.chat_answers([_conversation(p, ex) for p, ex in batch], sampling, seeds)
+    prompts = [self.llm.tokenize(_prompt_text(None, p, ex, False).encode("utf-8"), add_bos=True) for p, ex in batch]
+    return [(self.text(ids), ended) for ids, ended in self.decode(prompts, sampling, seeds)]
+
+# %% ../nbs/07_generate.ipynb #0737fab8
 def choose_engine(spec:GeneratorSpec,        # the resolved generator
                   engine:str="auto",         # one of `ENGINES`
                   device:str|None=None,      # the torch device asked for
