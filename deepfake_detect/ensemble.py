@@ -6,16 +6,16 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/ensemble.html.md"""
 
 # %% ../nbs/06b_ensemble.ipynb #69f9c937
 from __future__ import annotations
-import json, os, shutil, sys
+import itertools, json, os, shutil, sys
 from pathlib import Path
 from typing import Literal
 import numpy as np
 import pandas as pd
 from .core import DEFAULT_THRESHOLD, DetectError, atomic_write, check_positive, sha256_file
 from .tweets import LABELS, defend_text, normalise_text
-from .metrics import check_fpr, choose_threshold
+from .metrics import bootstrap_ci, check_fpr, choose_threshold, describe_paired, format_ci, paired_test
 from .data import default_data_dir, load_tweepfake
-from .features import Combiner, combiner_inputs, cross_fit, member_column
+from .features import Combiner, CrossFit, combiner_inputs, cross_fit, member_column
 from .rundir import (DATA_JSON, RUN_JSON, check_out, eval_json, eval_predictions, member_record, oof_csv, read_json,
                                     read_run, run_threshold, write_run)
 from .predict import Detector
@@ -23,8 +23,8 @@ from .evaluate import evaluate, format_report, split_file
 from .core import check_path, sigterm_as_exit, write_error
 
 # %% auto #0
-__all__ = ['member_names', 'stored_member_proba', 'ensemble', 'member_wins', 'plot_member_wins', 'EnsembleModel', 'load_ensemble',
-           'show_ensemble']
+__all__ = ['member_names', 'stored_member_proba', 'ensemble', 'selection_candidates', 'nested_select', 'member_wins',
+           'plot_member_wins', 'EnsembleModel', 'load_ensemble', 'show_ensemble']
 
 # %% ../nbs/06b_ensemble.ipynb #001d8dbd
 def _say(*msg):
@@ -110,7 +110,7 @@ def _identical(P:dict, tol:float=1e-6) -> list:
 
 def _command(runs, out, **opts) -> str:
     "The `deepfake-detect ensemble` command that makes this ensemble again."
-    dflt = dict(split="validation", features=True, zero_shot=False, zero_shot_model=None, folds=5, target_fpr=None, seed=42, defend=None)
+    dflt = dict(split="validation", features=True, zero_shot=False, zero_shot_model=None, folds=5, select=False, target_fpr=None, seed=42, defend=None)
     parts = ["deepfake-detect ensemble", *map(str, runs), "--out", str(out)]
     for k, v in opts.items():
         if v == dflt.get(k): continue
@@ -128,6 +128,7 @@ def ensemble(runs:list[Path],            # the members: run directories written 
              zero_shot:bool=False,       # add a causal LM's zero-shot likelihood scores (slow on a CPU)
              zero_shot_model:str|None=None, # the zero-shot model: hub id, folder or .gguf (default: the SmolLM2-135M GGUF)
              folds:int=5,                # cross-fitting folds
+             select:bool=False,          # choose the members (and features, zero-shot scores on or off) by a cross-fit nested in each fold
              target_fpr:float|None=None, # choose the threshold on the out-of-fold probabilities for this false-positive rate
              seed:int=42,                # seed of the folds
              defend=None,                # Python only: compute the features from defended text (default: if any member was trained with the defence)
@@ -139,7 +140,7 @@ def ensemble(runs:list[Path],            # the members: run directories written 
              progress:bool=True,         # progress bars and a line per step on stderr
              command=None,               # the command to record (default: the `deepfake-detect ensemble` equivalent of this call)
             ) -> dict:                   # the out-of-fold evaluation, as written to eval-<split>.json
-    "Combine trained runs (and text features) into one detector, cross-fitted on validation."
+    "Combine trained runs (and text features) into one detector, cross-fitted on validation (with `select`, members and features chosen in nested folds)."
     out, data = check_path(out, "out"), check_path(data, "data", none=True)
     if isinstance(folds, bool) or not isinstance(folds, int) or folds < 2: raise DetectError(f"folds {folds!r} must be a whole number of at least 2 (--folds)")
     if isinstance(seed, bool) or not isinstance(seed, int): raise DetectError(f"seed {seed!r} must be a whole number (--seed)")
@@ -154,14 +155,14 @@ def ensemble(runs:list[Path],            # the members: run directories written 
     _trained_on(runs, f)
     with sigterm_as_exit():     # a scheduler's SIGTERM cleans up as Ctrl-C does: no half-written ensemble, an older one put back
         return _ensemble(runs, infos, out, f, split, features, zero_shot, zero_shot_model, folds, target_fpr, seed, defend, reuse,
-                         batch_size, device, plots, progress, command)
+                         batch_size, device, plots, progress, command, select=select)
 
 def _ensemble(runs, infos, out, f, split, features, zero_shot, zero_shot_model, folds, target_fpr, seed, defend, reuse,
-              batch_size, device, plots, progress, command) -> dict:
+              batch_size, device, plots, progress, command, select=False) -> dict:
     "`ensemble` once its options and members are checked: the members' p_bot, the features, the cross-fitted combiner, the checks, the writing."
     names = member_names(runs)
     command = command or _command(runs, out, split=split, features=features, zero_shot=zero_shot, zero_shot_model=zero_shot_model,
-                                  folds=folds, target_fpr=target_fpr, seed=seed, defend=defend)
+                                  folds=folds, select=select, target_fpr=target_fpr, seed=seed, defend=defend)
     ds = load_tweepfake(f.parent, splits=[split])[split]
     texts, y = list(ds["text"]), np.asarray(ds["label"])
     P = {}
@@ -183,31 +184,44 @@ def _ensemble(runs, infos, out, f, split, features, zero_shot, zero_shot_model, 
         zs = dict(model=None if src is None else str(src), scores=list(scorer.scores), max_length=scorer.max_length)
         if progress: _say(f"zero-shot scores of {scorer.name} ({', '.join(scorer.scores)})")
     X = combiner_inputs(P, ft, features=features, scorer=scorer, progress=progress)
-    cf = cross_fit(X, y, [member_column(n) for n in names], folds=folds, seed=seed)
+    sel = None
+    if select:
+        if progress: _say(f"choosing members{' and features' if features else ''}{' and zero-shot scores' if zs else ''} in nested {folds}-fold cross-fits")
+        cf, sel = nested_select(X, y, names, features=features, zero_shot=bool(zs), folds=folds, seed=seed)
+        if progress: _say(f"selected on {split}: {_label(sel['selected'])} (the same in {sel['folds_agree']} of {folds} outer folds)")
+    else: cf = cross_fit(X, y, [member_column(n) for n in names], folds=folds, seed=seed)
     thr = {} if target_fpr is None else dict(threshold=choose_threshold(y, cf.oof, target_fpr), target_fpr=target_fpr, threshold_split=split)
     checks, warns = _checks(y, P, {n: run_threshold(i)[0] for n, i in zip(names, infos)}, cf.oof, thr.get("threshold", DEFAULT_THRESHOLD), split)
     for w in warns: _say(f"warning: {w}")
     return _write(out, runs, names, infos, ds, f, split, P, cf, thr, features=features, zs=zs, defend=defend,
-                  folds=folds, seed=seed, command=command, plots=plots, progress=progress, checks=checks, warns=warns)
+                  folds=folds, seed=seed, command=command, plots=plots, progress=progress, checks=checks, warns=warns, selection=sel)
 
 def _checks(y, P:dict, thresholds:dict, oof, threshold:float, split:str) -> tuple:
-    "(run.json's `checks`, warning lines): members that predict identically; the ensemble's out-of-fold accuracy against its best member's."
+    "(run.json's `checks`, warning lines): members that predict identically; the ensemble against its best member, by a paired test."
     y = np.asarray(y)
     acc = {n: float(((np.asarray(p) >= thresholds[n]).astype(int) == y).mean()) for n, p in P.items()}
-    ens = float(((np.asarray(oof) >= threshold).astype(int) == y).mean())
+    ens_pred = (np.asarray(oof) >= threshold).astype(int)
+    ens = float((ens_pred == y).mean())
     best = max(acc, key=acc.get)
+    pt = paired_test(y, ens_pred, (np.asarray(P[best]) >= thresholds[best]).astype(int))
+    ci = bootstrap_ci(y, oof, threshold, fprs=())["accuracy"]
     same = _identical(P)
     warns = [f"members {a} and {b} predict identically on {split} (the same p_bot on every tweet): one of them adds nothing; "
              "were they trained alike, or is one a copy?" for a, b in same]
+    sig = "significant" if pt["mcnemar_p"] < 0.05 else "not significant"
     if ens < acc[best]:
         warns.append(f"the ensemble is worse than its best member: out-of-fold accuracy {ens:.4f} on {split}, {best} alone "
-                     f"{acc[best]:.4f}; use {best} alone, or combine members that make different mistakes")
-    return dict(identical_members=same, member_accuracy=acc, accuracy=ens, best_member=best,
-                worse_than_best_member=ens < acc[best], split=split), warns
+                     f"{acc[best]:.4f} ({100 * pt['difference']:+.1f} points, 95% CI {100 * pt['difference_ci'][0]:+.1f} to "
+                     f"{100 * pt['difference_ci'][1]:+.1f}; exact McNemar p = {pt['mcnemar_p']:.3g}, {sig} at the 5% level); "
+                     f"use {best} alone, or combine members that make different mistakes")
+    vs = {k: pt[k] for k in ("difference", "difference_ci", "only_a_right", "only_b_right", "mcnemar_p")}
+    return dict(identical_members=same, member_accuracy=acc, accuracy=ens, accuracy_ci95=[ci["lo"], ci["hi"]], best_member=best,
+                worse_than_best_member=ens < acc[best], vs_best_member=dict(vs, statement=describe_paired(pt, "the ensemble", best)),
+                split=split), warns
 
 # %% ../nbs/06b_ensemble.ipynb #6d9bd22b
 def _write(out:Path, runs, names, infos, ds, f, split, P, cf, thr, features, zs, defend, folds, seed, command, plots, progress,
-           checks=None, warns=()) -> dict:
+           checks=None, warns=(), selection=None) -> dict:
     "Write the ensemble's run directory (keeping an old one aside until the new one is complete) and evaluate it."
     old = None
     try:
@@ -222,12 +236,16 @@ def _write(out:Path, runs, names, infos, ds, f, split, P, cf, thr, features, zs,
                                 screen_name=ds["screen_name"], fold=cf.fold, p_bot=cf.oof,      # full precision: evaluate
                                 **{member_column(n): p for n, p in P.items()}))                    # re-reads them exactly
         with atomic_write(out/oof_csv(split), newline="") as fh: oof.to_csv(fh, index=False)
+        kept = list(names)
+        if selection:                          # the run keeps what was selected: only those members are loaded to predict
+            kept, features = selection["selected"]["members"], selection["selected"]["features"]
+            zs = zs if selection["selected"]["zero_shot"] else None
         extra = " + ".join((["stylometric features"] if features else []) + (["zero-shot scores"] if zs else []))
-        write_run(out, "ensemble", preset="ensemble", model=" + ".join(names) + (f" + {extra}" if extra else ""),
+        write_run(out, "ensemble", preset="ensemble", model=" + ".join(kept) + (f" + {extra}" if extra else ""),
                   labels=infos[0].get("labels") or LABELS, max_length=None, defend=defend, features=bool(features), zero_shot=zs,
-                  members=[member_record(r, out, n) for r, n in zip(runs, names)],
+                  members=[member_record(r, out, n) for r, n in zip(runs, names) if n in kept],
                   fitted_on=dict(split=split, file=str(Path(os.path.abspath(f))), sha256=sha256_file(f), rows=len(ds),
-                                 folds=folds, seed=seed, oof=oof_csv(split)),
+                                 folds=folds, seed=seed, oof=oof_csv(split), **({"selection": selection} if selection else {})),
                   **thr, checks=checks, warnings=list(warns), command=command)
         res = evaluate(out, f.parent, split=split, plots=plots, progress=False)
         thresholds = {n: run_threshold(i)[0] for n, i in zip(names, infos)}
@@ -244,6 +262,66 @@ def _write(out:Path, runs, names, infos, ds, f, split, P, cf, thr, features, zs,
     if old is not None: shutil.rmtree(old, ignore_errors=True)
     if progress: _say(f"wrote the ensemble to {out}")
     return res
+
+# %% ../nbs/06b_ensemble.ipynb #a3966058
+def selection_candidates(names:list[str],      # the members' names
+                         features:bool=True,   # try the stylometric features on and off (else: off)
+                         zero_shot:bool=False, # try the zero-shot scores on and off (else: off)
+                        ) -> list[dict]:       # {"members", "features", "zero_shot"} per choice, fewest inputs first
+    "Every choice nested selection weighs: each non-empty subset of the members, with the features (and zero-shot scores) on or off."
+    subsets = [list(c) for k in range(1, len(names) + 1) for c in itertools.combinations(names, k)]
+    return [dict(members=s, features=f, zero_shot=z) for f in ([False, True] if features else [False])
+            for z in ([False, True] if zero_shot else [False]) for s in subsets]
+
+def _choice_columns(X:pd.DataFrame, choice:dict) -> tuple:
+    "(p_bot columns, feature columns) of `X` that `choice` feeds the combiner."
+    feats = [c for c in X.columns if not c.startswith(("p_bot:", "zs:"))] if choice["features"] else []
+    return [member_column(n) for n in choice["members"]], feats + ([c for c in X.columns if c.startswith("zs:")] if choice["zero_shot"] else [])
+
+def _choose(X:pd.DataFrame, y:np.ndarray, choices:list, folds:int, seed:int) -> tuple:
+    "(the choice with the best inner cross-fitted accuracy, ties to the fewest inputs; every choice's accuracy)."
+    acc = []
+    for ch in choices:
+        prob, feat = _choice_columns(X, ch)
+        oof = cross_fit(X[prob + feat], y, prob, feat, folds=folds, seed=seed).oof
+        acc.append(float(((oof >= DEFAULT_THRESHOLD).astype(int) == y).mean()))
+    i = max(range(len(choices)), key=lambda i: (acc[i], -sum(map(len, _choice_columns(X, choices[i]))), -i))
+    return choices[i], acc
+
+def _label(choice:dict) -> str:
+    "A choice in words: `minilm + tfidf, features on`."
+    return " + ".join(choice["members"]) + (", features on" if choice["features"] else ", features off") + \
+           (", zero-shot on" if choice["zero_shot"] else "")
+
+def nested_select(X:pd.DataFrame,       # the combiner's inputs (every member, the features, the zero-shot scores)
+                  y,                    # labels: 0 = human, 1 = bot
+                  names:list[str],      # the members' names
+                  features:bool=True,   # weigh the features on and off
+                  zero_shot:bool=False, # weigh the zero-shot scores on and off
+                  folds:int=5,          # outer folds (the cross-fitting) and inner folds (the choosing)
+                  seed:int=42,          # seed of both fold assignments
+                 ) -> tuple:            # (a `CrossFit` of the whole procedure, the selection record)
+    "Choose members and features by an inner cross-fit inside each outer training fold, so the out-of-fold figures are not a maximum over choices."
+    from sklearn.model_selection import StratifiedKFold
+    y, choices = np.asarray(y), selection_candidates(names, features, zero_shot)
+    inner = int(min((y == 0).sum(), (y == 1).sum()))
+    inner -= -(-inner // folds)                            # the smaller class in the smallest outer training fold
+    if inner < folds:
+        raise DetectError(f"--select chooses with {folds} inner folds inside each outer training fold, but those hold as few as "
+                          f"{inner} rows of the smaller class (fewer than {folds}); give fewer --folds, more data, or leave out --select")
+    oof, fold, per_fold = np.empty(len(y)), np.empty(len(y), dtype=int), []
+    for k, (tr, te) in enumerate(StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y)):
+        ch, acc = _choose(X.iloc[tr], y[tr], choices, folds, seed)
+        prob, feat = _choice_columns(X, ch)
+        oof[te], fold[te] = Combiner(prob, feat).fit(X.iloc[tr], y[tr]).predict_proba(X.iloc[te]), k
+        per_fold.append(dict(fold=k, **ch, inner_accuracy=max(acc)))
+    ch, acc = _choose(X, y, choices, folds, seed)          # the choice kept: the same rule on every row
+    prob, feat = _choice_columns(X, ch)
+    record = dict(criterion=f"accuracy at p_bot >= {DEFAULT_THRESHOLD:g} of a {folds}-fold cross-fit (ties: fewest inputs)",
+                  candidates={_label(c): a for c, a in zip(choices, acc)}, per_fold=per_fold,
+                  selected=dict(**ch, inner_accuracy=max(acc)),
+                  folds_agree=sum(_label(f) == _label(ch) for f in per_fold))
+    return CrossFit(oof, Combiner(prob, feat).fit(X, y), fold), record
 
 # %% ../nbs/06b_ensemble.ipynb #12b35592
 def _bot(labels) -> np.ndarray:
@@ -347,7 +425,13 @@ def show_ensemble(result:dict,  # what `ensemble` returned
     "Print the out-of-fold evaluation, the member table and what was written (the `ensemble` command's output)."
     out = Path(out)
     print(format_report(result, f"ensemble ({out.name})", split))
-    for w in read_json(out/RUN_JSON, out).get("warnings") or []: print(f"warning: {w}")
+    rj = read_json(out/RUN_JSON, out)
+    if sel := (rj.get("fitted_on") or {}).get("selection"):
+        print(f"\nselected on {split} (nested: chosen inside each of the {len(sel['per_fold'])} outer folds, so the figures above are "
+              f"of the whole procedure): {_label(sel['selected'])}; the same choice in {sel['folds_agree']} of {len(sel['per_fold'])} folds")
+        for k in sel["per_fold"]: print(f"  fold {k['fold']}: {_label(k)} (inner accuracy {k['inner_accuracy']:.4f})")
+    if vs := (rj.get("checks") or {}).get("vs_best_member"): print(f"\nagainst its best member: {vs['statement']}.")
+    for w in rj.get("warnings") or []: print(f"warning: {w}")
     wins = pd.read_csv(out/f"members-{split}.csv", index_col="generator")
     print(f"\nwhat each member gets right that the others miss ({split}, out of fold):")
     print(wins.to_string(float_format="{:.4f}".format))
