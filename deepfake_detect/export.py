@@ -188,7 +188,7 @@ def _export_onnx(run:Path, quantize, exporter, opset, optimize, overwrite, max_d
     if exporter not in ("auto", "dynamo", "torchscript"): raise DetectError(f"exporter {exporter!r}: give auto, dynamo or torchscript")
     info = read_run(run)
     if info["kind"] != "transformers":
-        raise DetectError(f"{run} is a {info['kind']} run: only transformers runs are exported to ONNX (TF-IDF is fast already)")
+        raise DetectError(f"{run} is a {info['kind']} run: only transformers runs are exported to ONNX (TF-IDF and character CNN runs are fast on a CPU already)")
     try: import onnxruntime, onnx  # noqa: F401
     except ImportError as e: raise DetectError(f"exporting needs onnx and onnxruntime: pip install 'deepfake-detect[onnx]' ({e})") from None
     import torch

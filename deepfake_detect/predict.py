@@ -53,7 +53,7 @@ def _model_limit(config, tok, run_max):
 
 # %% ../nbs/06_predict.ipynb #850d18af
 class Detector:
-    "Classify texts as `human` or `bot` with a trained run (a transformers model, a TF-IDF pipeline or an ensemble)."
+    "Classify texts as `human` or `bot` with a trained run (a transformers model, a TF-IDF pipeline, a character CNN or an ensemble)."
     def __init__(self, kind:str, model, tokenizer=None, labels=LABELS, max_length:int|None=None,
                  device:str="cpu", batch_size:int=64, source=None,
                  backend:str|None=None,   # "torch", "onnx" or "onnx-int8" (`model` is then an onnxruntime session)
@@ -199,6 +199,15 @@ def from_pretrained(cls:Detector, path,          # run directory, or a bare Hugg
         model = _load_tfidf(info["model_dir"]/TFIDF_FILE, Path(path))
         return cls("tfidf", model, labels=labels, device="cpu", batch_size=batch_size or 4096, source=Path(path),
                    threshold=threshold, defend=defend)
+    if info["kind"] == "charcnn":   # `deepfake_detect.charcnn` (and torch) only now
+        if backend not in ("auto", "torch"): raise DetectError(f"--backend {backend} is for transformers runs; {path} is a charcnn run")
+        import torch
+        device = get_device(device)
+        model = importlib.import_module("deepfake_detect.charcnn").load_charcnn(info["model_dir"], Path(path), device)
+        if threads is not None and device == "cpu": torch.set_num_threads(threads)
+        return cls("charcnn", model, labels=labels, max_length=max_length or model.config.max_chars, device=device,
+                   batch_size=batch_size or (256 if device.startswith("cuda") else 64), source=Path(path),
+                   threshold=threshold, defend=defend, threads=threads)
     import torch
     from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
     md = info["model_dir"]
@@ -264,6 +273,7 @@ def predict_proba(self:Detector,
         texts = check_texts([normalise_text(t, defend=self.defend) for t in texts], where=lambda i: f"texts[{i}] (after decoding entities)")
     elif self.defend: texts = check_texts([defend_text(t) for t in texts], where=lambda i: f"texts[{i}] (after the defence)")
     if self.kind == "tfidf": return self.model.predict_proba(texts)[:, self._col].astype(np.float64)
+    if self.kind == "charcnn": return self._charcnn_p_bot(texts, progress)
     from tqdm.auto import tqdm
     ids = self._tokenize(texts)
     order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))   # longest first: memory errors show at once
@@ -293,6 +303,17 @@ def _p_bot(self:Detector, rows:list, mask:list) -> np.ndarray:
                                           "attention_mask": np.asarray(mask, dtype=np.int64)})[0]
     b = self.bot_index
     return p_bot_from_logits(np.asarray(z)[:, [1 - b, b]])   # columns (other, bot), as `p_bot_from_logits` reads them
+
+@patch
+def _charcnn_p_bot(self:Detector, texts:list[str], progress:bool=False) -> np.ndarray:
+    "P(bot) of a character CNN run, texts cut to `max_length` characters with one warning."
+    L = self.max_length
+    long = [i for i, t in enumerate(texts) if len(t) > L]
+    if long: warnings.warn(f"{len(long)} of {len(texts)} texts are longer than the model's limit of {L} characters and were "
+                           f"truncated (the first is row {long[0]})", TruncationWarning, stacklevel=3)
+    z = importlib.import_module("deepfake_detect.charcnn").predict_logits(self.model, texts, self.batch_size, L, progress)
+    b = self.bot_index
+    return p_bot_from_logits(z[:, [1 - b, b]])
 
 # %% ../nbs/06_predict.ipynb #e269aca1
 @patch

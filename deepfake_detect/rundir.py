@@ -16,16 +16,17 @@ from .metrics import check_fpr, choose_threshold
 from .features import FEATURES, Combiner, member_column
 
 # %% auto #0
-__all__ = ['RUN_JSON', 'MODEL_DIR', 'TFIDF_FILE', 'METRICS_JSON', 'TRAIN_CONFIG_JSON', 'DATA_JSON', 'VERSIONS_JSON',
-           'COMBINER_JSON', 'CHECKPOINTS_DIR', 'ONNX_DIR', 'ONNX_FILES', 'KINDS', 'eval_json', 'eval_predictions',
-           'eval_plot', 'oof_csv', 'attack_json', 'attack_plot', 'stored_path', 'run_path', 'write_run', 'damaged',
-           'read_json', 'check_hf_dir', 'read_run', 'run_threshold', 'threshold_fields', 'member_record', 'member_dir',
-           'has_run', 'check_out', 'run_lock']
+__all__ = ['RUN_JSON', 'MODEL_DIR', 'TFIDF_FILE', 'CHARCNN_FILES', 'METRICS_JSON', 'TRAIN_CONFIG_JSON', 'DATA_JSON',
+           'VERSIONS_JSON', 'COMBINER_JSON', 'CHECKPOINTS_DIR', 'ONNX_DIR', 'ONNX_FILES', 'KINDS', 'eval_json',
+           'eval_predictions', 'eval_plot', 'oof_csv', 'attack_json', 'attack_plot', 'stored_path', 'run_path',
+           'write_run', 'damaged', 'read_json', 'check_hf_dir', 'read_run', 'run_threshold', 'threshold_fields',
+           'member_record', 'member_dir', 'has_run', 'check_out', 'run_lock']
 
 # %% ../nbs/02d_rundir.ipynb #75678deb
 RUN_JSON = "run.json"                 # what the run is: kind, model, labels, threshold, members...
-MODEL_DIR = "model"                   # the model: a Hugging Face folder, or tfidf.joblib
+MODEL_DIR = "model"                   # the model: a Hugging Face folder, tfidf.joblib, or the character CNN's files
 TFIDF_FILE = "tfidf.joblib"           # the TF-IDF pipeline, in MODEL_DIR
+CHARCNN_FILES = ("charcnn.json", "charcnn.safetensors") # the character CNN: its configuration and vocabulary, its weights, in MODEL_DIR
 METRICS_JSON = "metrics.json"         # training's validation metrics
 TRAIN_CONFIG_JSON = "train_config.json" # the training configuration (resume reads it)
 DATA_JSON = "data.json"               # the data files trained on, with their sha256
@@ -34,7 +35,7 @@ COMBINER_JSON = "combiner.json"       # an ensemble's fitted combiner
 CHECKPOINTS_DIR = "checkpoints"       # training's checkpoints (resume reads them)
 ONNX_DIR = "onnx"                     # `export`'s ONNX copies
 ONNX_FILES = {"onnx": "model.onnx", "onnx-int8": "model-int8.onnx"}   # backend -> file in ONNX_DIR
-KINDS = ("transformers", "tfidf", "ensemble")
+KINDS = ("transformers", "tfidf", "charcnn", "ensemble")
 
 def eval_json(split:str) -> str: "`evaluate`'s results on `split`."; return f"eval-{split}.json"
 def eval_predictions(split:str) -> str: "`evaluate`'s per-tweet predictions on `split`."; return f"eval-{split}-predictions.csv"
@@ -169,13 +170,17 @@ def read_run(path, # a run directory (with run.json) or a bare Hugging Face mode
     if kind == "tfidf":
         if not (md/TFIDF_FILE).exists():
             raise DetectError(f"run directory {path} is incomplete: {MODEL_DIR}/{TFIDF_FILE} is missing")
+    elif kind == "charcnn":
+        lost = [f for f in CHARCNN_FILES if not (md/f).is_file()]
+        if lost: raise DetectError(f"run directory {path} is incomplete: {', '.join(MODEL_DIR + '/' + f for f in lost)} missing")
+        read_json(md/CHARCNN_FILES[0], path); _check_safetensors(md/CHARCNN_FILES[1], path)
     elif kind == "transformers":
         if not md.is_dir(): raise DetectError(f"run directory {path} is incomplete: the model/ folder is missing")
         check_hf_dir(md, f"run directory {path}", path)
     elif kind == "ensemble":
         return {**run, **_read_ensemble(path, run), "model_dir": path, "bare": False}
     else:
-        raise DetectError(f"{rj}: unknown kind {kind!r}; expected 'transformers', 'tfidf' or 'ensemble'")
+        raise DetectError(f"{rj}: unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
     return {**run, "model_dir": md, "bare": False}
 
 # %% ../nbs/02d_rundir.ipynb #c6c97bb1

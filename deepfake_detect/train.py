@@ -6,7 +6,7 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/train.html.md"""
 
 # %% ../nbs/03_train.ipynb #a075bb8b
 from __future__ import annotations
-import argparse, contextlib, dataclasses, json, math, numbers, os, shutil, signal, sys, threading, time
+import argparse, contextlib, dataclasses, importlib, json, math, numbers, os, shutil, signal, sys, threading, time
 from dataclasses import dataclass, asdict, field, fields
 from pathlib import Path
 from typing import Literal
@@ -30,7 +30,7 @@ __all__ = ['MAX_OVERLAP', 'TrainConfig', 'resolve', 'defend_split', 'split_overl
 @dataclass
 class TrainConfig:
     "Everything that defines a training run."
-    model: str = "auto"              # auto (openelm-270m with a CUDA GPU and the hub, else tfidf: `hub.choose_model`), a preset (openelm-270m, openelm-450m, openelm-270m-instruct, openelm-450m-instruct, minilm, mpnet, roberta-base, smollm2-135m, tfidf), a hub id or a local checkpoint folder
+    model: str = "auto"              # auto (openelm-270m with a CUDA GPU and the hub, else tfidf: `hub.choose_model`), a preset (openelm-270m, openelm-450m, openelm-270m-instruct, openelm-450m-instruct, minilm, mpnet, roberta-base, smollm2-135m, tfidf, charcnn), a hub id or a local checkpoint folder
     data: Path|None = None           # TweepFake folder with train.csv and validation.csv (default: $DEEPFAKE_DETECT_DATA, else the download cache)
     out: Path|None = None            # the run directory to write (with --resume: the run to continue)
     epochs: float|None = None        # passes over the training set (default: the preset's recipe, else 3)
@@ -39,7 +39,7 @@ class TrainConfig:
     batch_size: int|None = None      # examples per device per step (default: the preset's)
     eval_batch_size: int|None = None # examples per device when evaluating (default: 2 x batch_size)
     grad_accum: int = 1              # gradient accumulation steps
-    max_length: int|None = None      # tokens per tweet; longer ones are truncated (default: the preset's)
+    max_length: int|None = None      # tokens per tweet (characters for charcnn); longer ones are truncated (default: the preset's)
     weight_decay: float = 0.01       # AdamW weight decay
     warmup: float = 0.06             # linear warmup: a fraction of all steps (<1) or a number of steps
     seed: int = 42                   # seed for initialisation, shuffling, dropout and the samples
@@ -130,6 +130,7 @@ def resolve(cfg:TrainConfig # the configuration as given
     if r.batching not in ("random", "grouped", "balanced-buckets"):
         raise DetectError(f"--batching must be random, grouped or balanced-buckets, got {r.batching!r}")
     if r.target_fpr is not None: r.target_fpr = check_fpr(r.target_fpr)
+    if p["kind"] == "charcnn": importlib.import_module("deepfake_detect.charcnn").check_options(r)   # that module sits above this one
     if r.epochs <= 0 and r.max_steps <= 0: raise DetectError("give --epochs > 0 or --max-steps > 0")
     if r.out is None: raise DetectError("no run directory given: pass --out RUN_DIR")
     return r
@@ -540,9 +541,9 @@ def at_threshold(labels,            # validation labels, 0 = human, 1 = bot
     return r
 
 def train(cfg:TrainConfig,   # the run's configuration
-          callbacks=None,    # extra `transformers.TrainerCallback`s (transformer models only; Python only)
+          callbacks=None,    # Python only: extra `transformers.TrainerCallback`s (transformer models), or callables `f(step, logs)` (charcnn)
          ) -> Path:          # the run directory
-    "Fine-tune a detector (OpenELM, MiniLM, SmolLM2, any checkpoint, or TF-IDF) into a complete run directory."
+    "Fine-tune a detector (OpenELM, MiniLM, SmolLM2, any checkpoint, TF-IDF or the character CNN) into a complete run directory."
     cfg = resolve(cfg)
     run_dir = Path(cfg.out).expanduser()
     if _is_main(): check_out(run_dir, overwrite=True, data=data_folder(cfg.data))  # before the lock creates anything
@@ -554,7 +555,7 @@ def _train_locked(cfg, run_dir, callbacks):
     train_ds, val_ds = load_splits(cfg)   # bad data stops the run here, before anything is written
     overlap = check_overlap(split_overlap(train_ds, val_ds), data_folder(cfg.data))
     p = model_preset(cfg.model)
-    kind = "tfidf" if p["kind"] == "tfidf" else "transformers"
+    kind = p["kind"] if p["kind"] in ("tfidf", "charcnn") else "transformers"
     created, old = not run_dir.exists(), None
     try:
         if _is_main():
@@ -563,6 +564,9 @@ def _train_locked(cfg, run_dir, callbacks):
         if kind == "tfidf":
             (metrics, y_val, p_val), source = _train_tfidf(cfg, run_dir, train_ds, val_ds), "scikit-learn"
             extra = dict(best_C=metrics["best_C"])
+        elif kind == "charcnn":   # `deepfake_detect.charcnn` sits above this module: found by name
+            metrics, y_val, p_val = importlib.import_module("deepfake_detect.charcnn").train_charcnn(cfg, run_dir, train_ds, val_ds, callbacks)
+            source, extra = "deepfake_detect.charcnn", dict(best_step=metrics["best_step"])
         else:
             metrics, source, y_val, p_val = _train_transformer(cfg, run_dir, train_ds, val_ds, callbacks, _is_main_late)
             extra = dict(best_checkpoint=metrics["best_checkpoint"])
