@@ -1,15 +1,16 @@
 """Generation speed: tweets/minute of `generate_tweets` beside plain `model.generate`, measured in the same run.
 
-    python bench/generate_speed.py --n 32 --batch-size 8 --json /tmp/gen.json      # SmolLM2-135M-Instruct GGUF
+    python bench/generate_speed.py --n 48 --data ../shared/data/tweepfake --json results/generate_speed.json   # SmolLM2-135M-Instruct GGUF
     python bench/generate_speed.py --n 32 --data ../shared/data/tweepfake --out /tmp/gen.csv
 
-What is compared (same model object, batch size, max_new_tokens, sampling settings and torch threads):
+What is compared (same prompts, max_new_tokens, sampling settings and CPU threads):
 
 - `tweets_per_minute`: `generate_tweets(n=...)` with its default engine (`--engine auto`: llama.cpp for the GGUF
-  file when llama-cpp-python is installed, else transformers): tweets **kept** (cleaned, screened, de-duplicated) per
+  file when llama-cpp-python is installed, else transformers) and its default batch size (--batch-size: 32 answers
+  decoded together with llama.cpp, 8 with transformers): tweets **kept** (cleaned, screened, de-duplicated) per
   minute of generation, model loading excluded.
 - `plain_generate_tweets_per_minute`: the very prompts `generate_tweets` tried, formatted the same way
-  (chat template), sent in batches of --batch-size through `model.generate` with the same sampling
+  (chat template), sent in batches of --plain-batch-size (8) through transformers' `model.generate` with the same sampling
   (do_sample, temperature, top_p, repetition_penalty, max_new_tokens), **every returned sequence
   counted as a tweet** (no cleaning, no screening, nothing dropped).
 - `ratio` = tweets_per_minute / plain_generate_tweets_per_minute (transformers alone: >= 0.8; the llama.cpp engine:
@@ -20,7 +21,9 @@ generates n/rounds tweets with its own seed, then runs plain generate on the pro
 the order alternates; one warm-up call first), and the 1-minute load average is recorded before and after. Ratios measured in one
 run are what count; absolute figures move with the machine's load. The JSON also has the decoding steps and
 milliseconds per step of each (every `model.generate` call is timed), which separate the loop's own cost
-from luck in how long the sampled answers ran. Not a test.
+from luck in how long the sampled answers ran. With llama.cpp, `decode_ms_per_token` is the cost of one decoding
+step per answer at 1, 8 and 32 answers at once, for the engine's weights and the file's own 4-bit kernels: what
+batching buys on this CPU. Not a test.
 """
 from __future__ import annotations
 import argparse, json, os, platform, sys, time, warnings
@@ -41,18 +44,58 @@ def plain_generate(model, tok, prompts, batch_size, sampling, chat=True):
     return n, time.perf_counter() - t0
 
 
+def decode_costs(lm, widths=(1, 8, 32), steps=8) -> dict:
+    "Milliseconds per answer of one llama.cpp decoding step with `w` answers at once (after a prompt each), for each width."
+    from deepfake_detect.generate import SamplingConfig, _conversation
+    p = lm.chat_tokens(_conversation("Write a tweet about cats.", None))
+    out = {}
+    lm.decode([p], SamplingConfig(temperature=0, max_new_tokens=2), [0])     # warm-up: the context is made on first use
+    for w in widths:
+        if w > lm.n_seq: continue
+        t0 = time.perf_counter()
+        lm.decode([p] * w, SamplingConfig(temperature=0, repetition_penalty=1, max_new_tokens=1), [0] * w, width=w)
+        prefill = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        lm.decode([p] * w, SamplingConfig(temperature=0, repetition_penalty=1, max_new_tokens=1 + steps), [0] * w, width=w)
+        out[w] = round((time.perf_counter() - t0 - prefill) / (steps * w) * 1000, 2)
+    return out
+
+
+def fidelity(model, tok, path, texts, threads, kinds=("file", "f16", "bf16"), most=120) -> dict:
+    "How closely llama.cpp's next-token scores follow transformers' float32 model (the GGUF de-quantised) on `texts`, per weights kind."
+    import numpy as np, torch
+    from deepfake_detect.generate import LlamaCppModel
+    ids = None
+    out = {}
+    for kind in kinds:
+        lm = LlamaCppModel(path, threads=threads, n_seq=1, n_ctx=256, weights=kind)
+        if ids is None:
+            ids = [x for t in texts if len(x := lm.llm.tokenize(str(t).encode(), add_bos=False)[:most]) > 1]
+            with torch.inference_mode(): ref = [model(torch.tensor([x])).logits[0].float().numpy() for x in ids]
+        agree = kl = n = 0
+        for x, r in zip(ids, ref):
+            l = lm.logits(x)
+            lp = l - np.logaddexp.reduce(l, axis=1, keepdims=True); rp = r - np.logaddexp.reduce(r, axis=1, keepdims=True)
+            agree += int((l.argmax(1) == r.argmax(1)).sum()); kl += float((np.exp(rp) * (rp - lp)).sum()); n += len(x)
+        out[kind] = {"top1_agreement": round(agree / n, 4), "kl_nats_per_token": round(kl / n, 5)}
+    return {"texts": len(ids), "tokens": sum(map(len, ids)), "reference": "transformers float32 (the GGUF de-quantised)", **out}
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--generator", default=None, help="hub id, folder or .gguf (default: SmolLM2-135M-Instruct GGUF)")
     p.add_argument("--n", type=int, default=32, help="tweets to keep, in all rounds together")
     p.add_argument("--rounds", type=int, default=2, help="interleaved rounds of generate_tweets / plain generate")
-    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--batch-size", type=int, default=None, help="generate_tweets' batch (default: its own, 32 with llama.cpp)")
+    p.add_argument("--plain-batch-size", type=int, default=8, help="batch of plain transformers generate")
+    p.add_argument("--weights", default="auto", choices=["auto", "file", "f16", "bf16"], help="llama.cpp weights (LlamaCppModel)")
     p.add_argument("--max-new-tokens", type=int, default=80)
     p.add_argument("--threads", type=int, default=None, help="torch threads for both (default: auto_threads())")
     p.add_argument("--data", default=None, help="TweepFake folder for topics and examples")
     p.add_argument("--out", default=None, help="also write the kept tweets to this CSV file")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", default=None, help="write the figures to this JSON file")
+    p.add_argument("--fidelity", type=int, default=0, help="also compare llama.cpp's scores with transformers' on this many validation tweets of --data")
     p.add_argument("--engine", default="auto", choices=["auto", "llama.cpp", "transformers"], help="generate_tweets' engine")
     a = p.parse_args(argv)
 
@@ -68,7 +111,7 @@ def main(argv=None) -> int:
     spec = resolve_generator(a.generator)
     t0 = time.perf_counter(); model, tok = load_generator(spec, device="cpu", progress=False); load_s = time.perf_counter() - t0
     # warm-up (the first generate call of a process pays one-off costs), not counted
-    plain_generate(model, tok, [("Write a tweet about cats.", None)] * a.batch_size, a.batch_size,
+    plain_generate(model, tok, [("Write a tweet about cats.", None)] * a.plain_batch_size, a.plain_batch_size,
                    SamplingConfig(max_new_tokens=16), bool(getattr(tok, "chat_template", None)))
     calls = []                      # (who, rows, new tokens, seconds) of every model.generate call
     _generate, who = model.generate, ["ours"]
@@ -81,8 +124,11 @@ def main(argv=None) -> int:
     print(f"{spec.label}: loaded in {load_s:.1f} s ({sum(x.numel() for x in model.parameters())/1e6:.1f} M parameters); "
           f"{threads} torch thread(s); load average {load_before[0]:.2f}", flush=True)
     engine = choose_engine(spec, a.engine, "cpu")
-    lm = LlamaCppModel(spec.path, threads=threads, seed=a.seed) if engine == "llama.cpp" else None
-    print(f"generate_tweets' engine: {engine}", flush=True)
+    batch = a.batch_size or (32 if engine == "llama.cpp" else 8)
+    lm = LlamaCppModel(spec.path, threads=threads, seed=a.seed, n_seq=batch, weights=a.weights) if engine == "llama.cpp" else None
+    print(f"generate_tweets' engine: {engine}" + (f" ({lm.weights} weights), {batch} answers at once" if lm else ""), flush=True)
+    if lm is not None:    # warm-up, not counted
+        generate_tweets(a.generator, n=2, batch_size=2, max_new_tokens=8, model_and_tokenizer=(lm, lm), threads=threads, progress=False)
     data = None
     if a.data:
         from deepfake_detect.data import load_tweepfake
@@ -100,7 +146,7 @@ def main(argv=None) -> int:
     for r, k in enumerate(per):
         seed = a.seed + r
         def run_ours():
-            g = generate_tweets(a.generator, n=k, data=data, batch_size=a.batch_size, **vars(sampling), seed=seed,
+            g = generate_tweets(a.generator, n=k, data=data, batch_size=batch, **vars(sampling), seed=seed,
                                 model_and_tokenizer=(lm, lm) if lm is not None else (model, tok), threads=threads, progress=False)
             ours["kept"] += len(g.tweets); ours["seconds"] += g.seconds; ours["tried"] += g.prompts_tried
             for why, c in g.dropped.items(): ours["dropped"][why] = ours["dropped"].get(why, 0) + c
@@ -110,7 +156,7 @@ def main(argv=None) -> int:
         def run_plain(lo, hi):
             who[0] = "plain"
             set_seed(seed + 1000 * lo)
-            n, s = plain_generate(model, tok, prompts[lo:hi], a.batch_size, sampling, chat)
+            n, s = plain_generate(model, tok, prompts[lo:hi], a.plain_batch_size, sampling, chat)
             plain["sequences"] += n; plain["seconds"] += s
             who[0] = "ours"
         if r % 2 == 0:                        # ours first, then plain on the prompts it tried
@@ -132,10 +178,25 @@ def main(argv=None) -> int:
            "decoding_steps": steps, "ms_per_step": {w: round(gen_s[w] / max(steps[w], 1) * 1000, 1) for w in steps},
            "seconds_in_model_generate": {w: round(v, 1) for w, v in gen_s.items()},
            "batches": {w: [c[1] for c in calls if c[0] == w] for w in ("ours", "plain")},
-           "batch_size": a.batch_size, "max_new_tokens": a.max_new_tokens, "threads": threads, "load_seconds": round(load_s, 1),
+           "batch_size": batch, "plain_batch_size": a.plain_batch_size, "max_new_tokens": a.max_new_tokens, "threads": threads, "load_seconds": round(load_s, 1),
            "cpu_count": os.cpu_count(), "load_average_before": [round(x, 2) for x in load_before],
            "load_average_after": [round(x, 2) for x in os.getloadavg()],
-           "machine": platform.processor() or platform.machine(), "torch": torch.__version__}
+           "machine": platform.processor() or platform.machine(), "torch": torch.__version__,
+           "command": "python bench/generate_speed.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+           "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpu_affinity": sorted(os.sched_getaffinity(0))}
+    if lm is not None:
+        import importlib.metadata as md
+        res |= {"weights": lm.weights, "llama_cpp_python": md.version("llama-cpp-python"),
+                "decode_ms_per_token": {w: decode_costs(lm if w == lm.weights else LlamaCppModel(spec.path, threads=threads, n_seq=32, weights=w))
+                                        for w in dict.fromkeys([lm.weights, "file"])}}
+        print("decode ms per token at 1, 8, 32 answers at once:", res["decode_ms_per_token"], flush=True)
+    if a.fidelity and a.data:
+        from deepfake_detect.data import load_tweepfake
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            val = load_tweepfake(a.data, splits=["validation"])["validation"].to_pandas()
+        res["fidelity"] = fidelity(model, tok, spec.path, val.text.sample(a.fidelity, random_state=0).tolist(), threads)
+        print("fidelity:", res["fidelity"], flush=True)
     print(json.dumps(res, indent=1))
     df = pd.concat(frames, ignore_index=True)
     for t in df.text[:8]: print("-", t.replace("\n", " / "))

@@ -679,11 +679,11 @@ class LlamaCppModel:
 # %% ../nbs/07_generate.ipynb #82f1fe16
 @patch
 def _context(self:LlamaCppModel):
-    "The llama.cpp context that decodes up to `n_seq` sequences together, each with its own KV cache (made once)."
+    "The llama.cpp context that decodes up to `n_seq` sequences together, each with its own KV cache, and one more for the prompts' shared start (made once)."
     if self._ctx is None:
         import llama_cpp as lc
         p = lc.llama_context_default_params()
-        p.n_ctx, p.n_seq_max, p.kv_unified = self.n_ctx * self.n_seq, self.n_seq, False
+        p.n_ctx, p.n_seq_max, p.kv_unified = self.n_ctx * (self.n_seq + 1), self.n_seq + 1, False   # +1: the shared prompt start
         p.n_batch = p.n_ubatch = max(512, self.n_ctx)     # a whole prompt fits in one decode call
         p.n_threads = p.n_threads_batch = self.threads
         p.no_perf = True
@@ -720,7 +720,7 @@ def decode(self:LlamaCppModel,
     n_vocab, b = self.config.vocab_size, self._batch
     todo, free, live, out = list(range(len(prompts)))[::-1], list(range(width))[::-1], {}, [None] * len(prompts)
 
-    def run(feed):    # [(sequence, tokens, first position)] through the model; the logits after each one's last token
+    def run(feed, logits=True):    # [(sequence, tokens, first position)] through the model; sample after each one's last token
         b.n_tokens = 0
         for s, toks, pos in feed:
             for j, t in enumerate(toks):
@@ -728,12 +728,13 @@ def decode(self:LlamaCppModel,
                 b.token[k], b.pos[k], b.n_seq_id[k], b.seq_id[k][0], b.logits[k] = t, pos + j, 1, s, j == len(toks) - 1
                 b.n_tokens += 1
         if (rc := lc.llama_decode(ctx, b)) != 0: raise DetectError(f"llama.cpp could not decode a batch of {b.n_tokens} tokens (code {rc})")
-        logits, k = np.empty((len(feed), n_vocab), dtype=np.float32), -1
+        if not logits: return
+        scores, k = np.empty((len(feed), n_vocab), dtype=np.float32), -1
         for r, (s, toks, pos) in enumerate(feed):
-            k += len(toks); logits[r] = np.ctypeslib.as_array(lc.llama_get_logits_ith(ctx, k), shape=(n_vocab,))
+            k += len(toks); scores[r] = np.ctypeslib.as_array(lc.llama_get_logits_ith(ctx, k), shape=(n_vocab,))
             live[s]["pos"] = pos + len(toks)
         ss = [s for s, _, _ in feed]
-        for s, t in zip(ss, _sample_rows(logits, [live[s]["seen"] for s in ss], sampling, [live[s]["rng"] for s in ss])):
+        for s, t in zip(ss, _sample_rows(scores, [live[s]["seen"] for s in ss], sampling, [live[s]["rng"] for s in ss])):
             st = live[s]
             eog = lc.llama_vocab_is_eog(vocab, t)
             if not eog: st["gen"].append(t)
@@ -746,11 +747,19 @@ def decode(self:LlamaCppModel,
                 if sampling.repetition_penalty != 1 and t not in st["seen"]: st["seen"] = np.append(st["seen"], t)
 
     lc.llama_memory_clear(mem, True)
+    # every prompt goes through the model in two parts: its first turn (the system prompt), then the rest; the first
+    # turn most prompts share is computed once, into the spare stream `n_seq`, and copied into their caches
+    cut = [next((j + 1 for j, t in enumerate(p[:-1]) if lc.llama_vocab_is_eog(vocab, t)), 0) for p in prompts]
+    starts = Counter(tuple(p[:k]) for p, k in zip(prompts, cut) if k)
+    shared = max(starts, key=starts.get) if starts and max(starts.values()) > 1 else None
+    if shared: run([(self.n_seq, list(shared), 0)], logits=False)
     while todo or live:
-        while todo and free:      # a free slot takes the next prompt: its prompt alone, as it would be decoded alone
-            i, s = todo.pop(), free.pop()
+        while todo and free:      # a free slot takes the next prompt
+            i, s = todo.pop(), free.pop(); k = cut[i]
             live[s] = dict(i=i, gen=[], seen=np.unique(prompts[i]), rng=np.random.default_rng(seeds[i]))
-            run([(s, list(prompts[i]), 0)])
+            if k and tuple(prompts[i][:k]) == shared: lc.llama_memory_seq_cp(mem, self.n_seq, s, -1, -1)
+            elif k: run([(s, list(prompts[i][:k]), 0)], logits=False)
+            run([(s, list(prompts[i][k:]), k)])
         if live: run([(s, [st["last"]], st["pos"]) for s, st in live.items()])   # one step: a new token for every live answer
     return out
 
@@ -773,6 +782,18 @@ def answers(self:LlamaCppModel, batch:list, chat:bool, sampling:SamplingConfig) 
     if chat: return self.chat_answers([_conversation(p, ex) for p, ex in batch], sampling, seeds)
     prompts = [self.llm.tokenize(_prompt_text(None, p, ex, False).encode("utf-8"), add_bos=True) for p, ex in batch]
     return [(self.text(ids), ended) for ids, ended in self.decode(prompts, sampling, seeds)]
+
+@patch
+def logits(self:LlamaCppModel, ids:list) -> np.ndarray:
+    "The next-token scores after each of `ids` (one sequence), as a (tokens, vocabulary) array."
+    import llama_cpp as lc
+    if not 0 < len(ids) < self.n_ctx: raise DetectError(f"{len(ids)} tokens; the context holds {self.n_ctx}")
+    ctx = self._context(); b = self._batch
+    lc.llama_memory_clear(lc.llama_get_memory(ctx), True)
+    b.n_tokens = len(ids)
+    for j, t in enumerate(ids): b.token[j], b.pos[j], b.n_seq_id[j], b.seq_id[j][0], b.logits[j] = t, j, 1, 0, True
+    if (rc := lc.llama_decode(ctx, b)) != 0: raise DetectError(f"llama.cpp could not decode {len(ids)} tokens (code {rc})")
+    return np.stack([np.ctypeslib.as_array(lc.llama_get_logits_ith(ctx, j), shape=(self.config.vocab_size,)) for j in range(len(ids))])
 
 # %% ../nbs/07_generate.ipynb #0737fab8
 def choose_engine(spec:GeneratorSpec,        # the resolved generator
@@ -857,7 +878,7 @@ def generate_tweets(generator:str|None=None,  # hub id, local model folder or .g
                     top_p:float=0.95,          # nucleus sampling top-p, in (0, 1]
                     repetition_penalty:float=1.1, # repetition penalty (1 = none)
                     max_new_tokens:int=80,     # tokens per tweet at most
-                    batch_size:int|None=None,  # prompts per generation batch (default: 8; the last ones shrink to what is missing)
+                    batch_size:int|None=None,  # prompts per generation batch (default: 32 with llama.cpp, which decodes them together, 8 with transformers; the last ones shrink to what is missing)
                     seed:int=42,               # seed of prompts and sampling
                     classifier:str|None=None,  # the detector under test (run folder or model): the generator must be a different model
                     existing:list[Path]|None=None, # more CSV files (or texts, a DatasetDict, a DataFrame) whose texts must not be repeated
@@ -872,8 +893,7 @@ def generate_tweets(generator:str|None=None,  # hub id, local model folder or .g
                     engine:Literal["auto", "llama.cpp", "transformers"]="auto", # auto: llama.cpp for a .gguf file on a CPU when llama-cpp-python is installed, else transformers
                    ) -> Generated:             # the tweets (TweepFake columns + provenance) and statistics
     "Write machine tweets with a causal LM that is not the classifier."
-    batch_size = 8 if batch_size is None else batch_size
-    _check_counts(n, batch_size, max_rounds, threads)
+    _check_counts(n, 1 if batch_size is None else batch_size, max_rounds, threads)
     sampling = SamplingConfig(temperature, top_p, repetition_penalty, max_new_tokens)
     if isinstance(example_rate, bool) or not isinstance(example_rate, (int, float)) or not 0 <= example_rate <= 1:
         raise DetectError(f"example_rate must be a number from 0 to 1, got {example_rate!r}")
@@ -889,10 +909,12 @@ def generate_tweets(generator:str|None=None,  # hub id, local model folder or .g
     seen = {near_key(t) for t in _texts_of(existing) + _texts_of(data, "data")}
     with sigterm_as_exit():   # SIGTERM, like Ctrl-C: no half-written --out
         if model_and_tokenizer is None and choose_engine(spec, engine, device) == "llama.cpp":
-            model = tok = LlamaCppModel(spec.path, threads=threads, seed=seed)
+            batch_size = batch_size or 32
+            model = tok = LlamaCppModel(spec.path, threads=threads, seed=seed, n_seq=batch_size)
         else: model, tok = model_and_tokenizer or load_generator(spec, device, progress=None if progress else False)
         check_not_classifier(spec, classifier, generator_config=model.config.to_dict())
         chat = bool(getattr(tok, "chat_template", None))
+        batch_size = batch_size or (32 if isinstance(model, LlamaCppModel) else 8)
         set_seed(seed)
         prompts = make_prompts(n * max_rounds, topics, styles, examples=human, example_rate=example_rate, seed=seed)
         base = {"screen_name": f"gen-{name}", "account.type": "bot", "class_type": name, "source": f"generate:{name}",
