@@ -27,7 +27,7 @@ __all__ = ['ZERO_WIDTH', 'EMOJI', 'NUMBER_WORDS', 'ATTACKS', 'ATTACK_NAMES', 'RA
            'zero_width', 'whitespace', 'case_swap', 'typos', 'numbers', 'drop_articles', 'emoji', 'check_rate',
            'perturb', 'evasion_scores', 'attack_run', 'attack_table', 'generator_table', 'polished_table',
            'table_markdown', 'plot_attacks', 'robustness_summary', 'robustness_table', 'robustness_polished',
-           'plot_robustness', 'show_attack_run']
+           'plot_robustness', 'show_robustness_summary', 'show_attack_run']
 
 # %% ../nbs/05a_attack.ipynb #360624cb
 ZERO_WIDTH = ("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff")  # zero-width space, non-joiner, joiner, word joiner, BOM
@@ -472,6 +472,20 @@ def plot_robustness(summary:dict,             # from `robustness_summary`
     axs[0, 0].legend(loc="lower left", fontsize=7)
     fig.suptitle(f"{summary['split']}: bot tweets attacked, human tweets as written", fontsize=10)
     return fig
+
+# %% ../nbs/05a_attack.ipynb #1b664fc9
+def show_robustness_summary(summary:dict, # from `robustness_summary`
+                            out:Path|None=None, # the file it was written to, if any
+                           ):
+    "Print a robustness summary as `deepfake-detect robustness` does: the evasion table, the polished humans, the costly rows."
+    fmt = dict(float_format="{:.4f}".format, na_rep="")
+    print(f"{summary['split']}: bot tweets attacked, human tweets as written")
+    print(robustness_table(summary).to_string(**fmt))
+    pol = robustness_polished(summary)
+    if len(pol): print(f"\nHuman tweets an LLM polished (not an evasion: the share flagged as bot):\n{pol.to_string(**fmt)}")
+    for d in summary["detectors"]:
+        if d["costly"]: print(f"{d['name']}: more than {COSTLY:.0%} of TPR@{100 * FPR_LEVELS[-1]:g}%FPR lost under {', '.join(d['costly'])}")
+    if out is not None: print(f"\nwrote {out}")
 
 # %% ../nbs/05a_attack.ipynb #1777ae17
 def show_attack_run(result:dict, # from `attack_run`

@@ -11,7 +11,7 @@ from pathlib import Path
 from .core import OPTIONS, DetectError, quiet_libraries
 
 # %% auto #0
-__all__ = ['COMMANDS', 'ALIASES', 'Param', 'IMPLIED', 'doc_line', 'finite_float', 'type_kwargs', 'arg_help', 'params',
+__all__ = ['COMMANDS', 'ALIASES', 'REMOVED', 'Param', 'IMPLIED', 'doc_line', 'finite_float', 'type_kwargs', 'arg_help', 'params',
            'config_class', 'option_help', 'cli_params', 'add_options', 'call_with', 'command_function', 'build_parser',
            'command_parser', 'rewrite_aliases', 'main', 'type_name', 'options_table', 'md_table', 'option_conflicts']
 
@@ -32,6 +32,9 @@ COMMANDS = {  # name: (module, function, printer of its result: None when the fu
     "attack":      ("attack", "attack_run", "show_attack_run"),
     "explain":     ("explain", "explain_texts", "show_explanations"),
     "serve":       ("serve", "serve", "show_serve"),
+    "rewrite":     ("rewrite", "rewrite_tweets", "show_rewrite_tweets"),
+    "robustness":  ("attack", "robustness_summary", "show_robustness_summary"),
+    "compare":     ("experiments", "compare_runs", "show_compare"),
 }
 
 ALIASES = {  # command: {old spelling: new}; "*": every command. Kept one release, with a note.
@@ -41,6 +44,12 @@ ALIASES = {  # command: {old spelling: new}; "*": every command. Kept one releas
     "attack":   {"--defend": "--compare-defence"},
     "generate": {"--n-tweets": "--n"},
     "zero-shot": {"--model": "--lm", "--eval-split": "--split"},
+}
+
+REMOVED = {  # command: {option that no longer exists: what to do instead}
+    "attack": {o: "rewriting is now its own step, and only bot tweets are attacked: `deepfake-detect rewrite --data DATA "
+                  "--split validation --label bot --out rewrites.csv`, then `deepfake-detect attack RUN --rewrites rewrites.csv`"
+               for o in ("--paraphrase", "--no-paraphrase", "--paraphrase-samples")},
 }
 
 # %% ../nbs/10_cli.ipynb #a1ecc4e0
@@ -244,6 +253,7 @@ def rewrite_aliases(cmd:str,        # the command
     out = []
     for a in argv:
         k, eq, v = a.partition("=")
+        if k in REMOVED.get(cmd, {}): raise DetectError(f"{cmd} {k} was removed: {REMOVED[cmd][k]}")
         new = al.get(k)
         if new is None and k.startswith("--no-") and al.get("--" + k[5:], "").startswith("--"):
             new = "--no-" + al["--" + k[5:]][2:]             # --no-force -> --no-overwrite
