@@ -474,16 +474,16 @@ def plot_robustness(summary:dict,             # from `robustness_summary`
     return fig
 
 # %% ../nbs/05a_attack.ipynb #1b664fc9
-def show_robustness_summary(summary:dict, # from `robustness_summary`
+def show_robustness_summary(result:dict,        # from `robustness_summary`
                             out:Path|None=None, # the file it was written to, if any
                            ):
     "Print a robustness summary as `deepfake-detect robustness` does: the evasion table, the polished humans, the costly rows."
     fmt = dict(float_format="{:.4f}".format, na_rep="")
-    print(f"{summary['split']}: bot tweets attacked, human tweets as written")
-    print(robustness_table(summary).to_string(**fmt))
-    pol = robustness_polished(summary)
+    print(f"{result['split']}: bot tweets attacked, human tweets as written")
+    print(robustness_table(result).to_string(**fmt))
+    pol = robustness_polished(result)
     if len(pol): print(f"\nHuman tweets an LLM polished (not an evasion: the share flagged as bot):\n{pol.to_string(**fmt)}")
-    for d in summary["detectors"]:
+    for d in result["detectors"]:
         if d["costly"]: print(f"{d['name']}: more than {COSTLY:.0%} of TPR@{100 * FPR_LEVELS[-1]:g}%FPR lost under {', '.join(d['costly'])}")
     if out is not None: print(f"\nwrote {out}")
 
