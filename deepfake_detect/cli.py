@@ -230,7 +230,7 @@ def build_parser(only:str|None=None # also add the options of this command (impo
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for name, (mod, fn, _) in COMMANDS.items():
         help = doc_line(mod, fn)
-        sp = sub.add_parser(name, help=help, description=help)
+        sp = sub.add_parser(name, help=help.replace("%", "%%"), description=help)
         if name == only: _fill(sp, name)
     return p
 
