@@ -14,7 +14,7 @@ from fastcore.test import test_eq
 
 # %% auto #0
 __all__ = ['repo_root', 'shared_path', 'skip_note', 'run_cli', 'make_tiny_run', 'find_real_run', 'input_matrix', 'free_port',
-           'server_process', 'chromium_path']
+           'server_process', 'chromium_path', 'FakeRewriter']
 
 # %% ../nbs/00b_testing.ipynb #caac8f42
 def repo_root() -> Path|None:
@@ -163,3 +163,16 @@ def chromium_path() -> str|None:
     env = os.environ.get("DEEPFAKE_DETECT_CHROMIUM")
     if env and shutil.which(env): return shutil.which(env)
     return shutil.which("chromium") or shutil.which("chromium-browser")
+
+# %% ../nbs/00b_testing.ipynb #962532be
+class FakeRewriter:
+    "A stand-in for a chat model: `answer(text, system prompt, temperature, seed)` for every chat."
+    def __init__(self, answer=None): self.answer, self.calls = answer or self.default, []
+    @staticmethod
+    def default(text, system, temperature, seed):
+        if "tram" in text: return "I'm sorry, but I can't help with that."
+        if "toast" in text: return text
+        return f"{text.lower()} tbh"
+    def chat_answers(self, conversations, sampling, seeds, batch_size=16, bar=None):
+        self.calls.append((len(conversations), sampling.temperature, seeds[0]))
+        return [(self.answer(c[-1]["content"], c[0]["content"], sampling.temperature, s), True) for c, s in zip(conversations, seeds)]
