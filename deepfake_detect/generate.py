@@ -531,8 +531,33 @@ def _next_size(batch_size, need, kept, answered):
     rate = (kept + 1) / (answered + 1)      # 1 before the first batch; Laplace-smoothed after
     return max(1, min(batch_size, math.ceil(need / rate)))
 
+def _keep(t, why, seen, rows, n, dropped) -> bool:
+    "Whether the screened answer `t` (or `why` it was dropped) is kept: new, and still wanted; counts the drops."
+    if t is None: dropped[why] += 1; return False
+    if near_key(t) in seen: dropped["duplicate"] += 1; return False
+    if len(rows) >= n: dropped["surplus"] += 1; return False
+    seen.add(near_key(t)); return True
+
+def _collect_stream(model, prompts, n, width, chat, sampling, seen:set, base:dict, bar):
+    "`_collect` with an engine that streams (`LlamaCppModel.stream`): slots are refilled as answers finish, until `n` are in hand."
+    rows, dropped, got = [], Counter(), [0]
+    def admit(live):    # another prompt while the kept tweets and those expected from the answers in flight fall short of n
+        rate = (len(rows) + 1) / (got[0] + 1)
+        return len(rows) + live * rate < n
+    ids = [model.prompt_tokens(p, ex, chat) for p, ex in prompts]
+    seeds = [model.seed + model.calls + i for i in range(len(prompts))]
+    for i, gen, ended in model.stream(ids, sampling, seeds, width, admit):
+        got[0] += 1; p, ex = prompts[i]
+        t, why = screen_tweet(model.text(gen), ended)
+        if _keep(t, why, seen, rows, n, dropped):
+            rows.append({**base, "text": t, "prompt": p, "example": ex or ""})
+            bar.update(1, f"{got[0]} answers, {sum(dropped.values())} dropped")
+    model.calls += got[0]
+    return rows, dict(dropped), got[0]
+
 def _collect(model, tok, prompts, n, batch_size, chat, sampling, seen:set, base:dict, bar):
     "Rows of up to `n` new tweets from batches of `prompts`, the answers not kept by reason, the prompts tried."
+    if hasattr(model, "stream"): return _collect_stream(model, prompts, n, batch_size, chat, sampling, seen, base, bar)
     rows, dropped, tried = [], Counter(), 0
     while len(rows) < n and tried < len(prompts):
         size = _next_size(batch_size, n - len(rows), len(rows), tried)   # the last batches shrink: no wasted answers
@@ -540,10 +565,7 @@ def _collect(model, tok, prompts, n, batch_size, chat, sampling, seen:set, base:
         kept = len(rows)
         for (p, ex), (raw, finished) in zip(batch, _generate_batch(model, tok, batch, chat, sampling)):
             t, why = screen_tweet(raw, finished)
-            if t is None: dropped[why] += 1; continue
-            if near_key(t) in seen: dropped["duplicate"] += 1; continue
-            if len(rows) >= n: dropped["surplus"] += 1; continue
-            seen.add(near_key(t))
+            if not _keep(t, why, seen, rows, n, dropped): continue
             rows.append({**base, "text": t, "prompt": p, "example": ex or ""})
         bar.update(len(rows) - kept, f"{tried} answers, {sum(dropped.values())} dropped")   # once per batch
     return rows, dict(dropped), tried
@@ -702,14 +724,14 @@ def __del__(self:LlamaCppModel):
 
 # %% ../nbs/07_generate.ipynb #1beca0bd
 @patch
-def decode(self:LlamaCppModel,
+def stream(self:LlamaCppModel,
            prompts:list,            # token ids of each prompt (e.g. from `chat_tokens`)
            sampling:SamplingConfig, # how tokens are chosen
            seeds:list,              # the sampling seed of each answer
            width:int|None=None,     # answers decoded at once (default and at most: `n_seq`)
-           bar=None,                # a `core.Progress`, told of each finished answer
-          ) -> list:                # per prompt: (answer token ids without the end token, ended on an end-of-generation token)
-    "Answer all `prompts`, decoding up to `width` sequences per llama.cpp step; a finished sequence's slot takes the next prompt."
+           admit=None,              # called with the answers in flight before a free slot takes the next prompt; False holds the rest back
+          ):                        # yields (prompt index, answer token ids without the end token, ended on an end-of-generation token)
+    "Answer `prompts` in order, yielding each answer as it finishes; a finished answer's slot takes the next prompt, and each llama.cpp call decodes one token of every answer in flight."
     import llama_cpp as lc
     width = min(width or self.n_seq, self.n_seq)
     for i, p in enumerate(prompts):
@@ -718,7 +740,7 @@ def decode(self:LlamaCppModel,
                               "shorten it or make the model with a larger n_ctx")
     ctx = self._context(); mem = lc.llama_get_memory(ctx); vocab = self.llm._model.vocab
     n_vocab, b = self.config.vocab_size, self._batch
-    todo, free, live, out = list(range(len(prompts)))[::-1], list(range(width))[::-1], {}, [None] * len(prompts)
+    todo, free, live, done = list(range(len(prompts)))[::-1], list(range(width))[::-1], {}, []
 
     def run(feed, logits=True):    # [(sequence, tokens, first position)] through the model; sample after each one's last token
         b.n_tokens = 0
@@ -739,28 +761,48 @@ def decode(self:LlamaCppModel,
             eog = lc.llama_vocab_is_eog(vocab, t)
             if not eog: st["gen"].append(t)
             if eog or len(st["gen"]) >= sampling.max_new_tokens or st["pos"] >= self.n_ctx:   # this answer is done: free its slot
-                out[st["i"]] = (st["gen"], bool(eog))
+                done.append((st["i"], st["gen"], bool(eog)))
                 lc.llama_memory_seq_rm(mem, s, -1, -1); del live[s]; free.append(s)
-                if bar is not None: bar.update(1)
             else:
                 st["last"] = t
                 if sampling.repetition_penalty != 1 and t not in st["seen"]: st["seen"] = np.append(st["seen"], t)
 
     lc.llama_memory_clear(mem, True)
-    # every prompt goes through the model in two parts: its first turn (the system prompt), then the rest; the first
-    # turn most prompts share is computed once, into the spare stream `n_seq`, and copied into their caches
+    # the first turn (the system prompt) most prompts share is computed once, into the spare stream `n_seq`, and copied
+    # into the cache of each answer that starts with it; such a prompt then feeds only its other tokens
     cut = [next((j + 1 for j, t in enumerate(p[:-1]) if lc.llama_vocab_is_eog(vocab, t)), 0) for p in prompts]
     starts = Counter(tuple(p[:k]) for p, k in zip(prompts, cut) if k)
     shared = max(starts, key=starts.get) if starts and max(starts.values()) > 1 else None
+    skip = [k if k and tuple(p[:k]) == shared else 0 for p, k in zip(prompts, cut)]   # tokens a prompt gets from the copy
     if shared: run([(self.n_seq, list(shared), 0)], logits=False)
-    while todo or live:
-        while todo and free:      # a free slot takes the next prompt
-            i, s = todo.pop(), free.pop(); k = cut[i]
+    while True:
+        while todo and free and (admit is None or admit(len(live))):   # a free slot takes the next prompt, through the model
+            i, s = todo.pop(), free.pop(); k = skip[i]                    # alone: its answer does not depend on the others
             live[s] = dict(i=i, gen=[], seen=np.unique(prompts[i]), rng=np.random.default_rng(seeds[i]))
-            if k and tuple(prompts[i][:k]) == shared: lc.llama_memory_seq_cp(mem, self.n_seq, s, -1, -1)
-            elif k: run([(s, list(prompts[i][:k]), 0)], logits=False)
+            if k: lc.llama_memory_seq_cp(mem, self.n_seq, s, -1, -1)
             run([(s, list(prompts[i][k:]), k)])
-        if live: run([(s, [st["last"]], st["pos"]) for s, st in live.items()])   # one step: a new token for every live answer
+        while live and min(free, default=width) < max(live):   # keep the answers in slots 0, 1, ...: llama.cpp decodes a run
+            f, s = min(free), max(live)                        # of consecutive sequences in one pass, each gap costs one more
+            lc.llama_memory_seq_cp(mem, s, f, -1, -1); lc.llama_memory_seq_rm(mem, s, -1, -1)
+            live[f] = live.pop(s); free.remove(f); free.append(s)
+        free.sort(reverse=True)
+        if live: run([(s, [st["last"]], st["pos"]) for s, st in sorted(live.items())])   # a new token for every answer in flight
+        yield from done; done.clear()
+        if not live and not (todo and free and (admit is None or admit(0))): return
+
+@patch
+def decode(self:LlamaCppModel,
+           prompts:list,            # token ids of each prompt (e.g. from `chat_tokens`)
+           sampling:SamplingConfig, # how tokens are chosen
+           seeds:list,              # the sampling seed of each answer
+           width:int|None=None,     # answers decoded at once (default and at most: `n_seq`)
+           bar=None,                # a `core.Progress`, told of each finished answer
+          ) -> list:                # per prompt: (answer token ids without the end token, ended on an end-of-generation token)
+    "Answer all `prompts` (`stream`, collected in order): up to `width` sequences per llama.cpp step, a finished answer's slot taking the next prompt."
+    out = [None] * len(prompts)
+    for i, ids, ended in self.stream(prompts, sampling, seeds, width):
+        out[i] = (ids, ended)
+        if bar is not None: bar.update(1)
     return out
 
 @patch
@@ -779,9 +821,13 @@ def answers(self:LlamaCppModel, batch:list, chat:bool, sampling:SamplingConfig) 
     "The raw answers to `batch` ((prompt, example) pairs) for `generate_tweets`, each as (text, finished)."
     seeds = [self.seed + self.calls + i for i in range(len(batch))]
     self.calls += len(batch)
-    if chat: return self.chat_answers([_conversation(p, ex) for p, ex in batch], sampling, seeds)
-    prompts = [self.llm.tokenize(_prompt_text(None, p, ex, False).encode("utf-8"), add_bos=True) for p, ex in batch]
-    return [(self.text(ids), ended) for ids, ended in self.decode(prompts, sampling, seeds)]
+    return [(self.text(ids), ended) for ids, ended in self.decode([self.prompt_tokens(p, ex, chat) for p, ex in batch], sampling, seeds)]
+
+@patch
+def prompt_tokens(self:LlamaCppModel, prompt:str, example:str|None, chat:bool) -> list:
+    "The token ids of one `generate_tweets` prompt: its chat, or the plain text for a model without a chat template."
+    if chat: return self.chat_tokens(_conversation(prompt, example))
+    return self.llm.tokenize(_prompt_text(None, prompt, example, False).encode("utf-8"), add_bos=True)
 
 @patch
 def logits(self:LlamaCppModel, ids:list) -> np.ndarray:
