@@ -64,14 +64,16 @@ def text_sha256(s:str # a (normalised) tweet text
     "The sha256 of a text's UTF-8 bytes."
     return hashlib.sha256(str(s).encode("utf-8")).hexdigest()
 
-def _draw(seed:int, kind:str, pas:int, key:str) -> tuple:
-    "(prompt index, temperature) of one tweet's pass, seeded by the seed, the kind, the pass and the tweet."
-    r, rng = REWRITES[kind], random.Random(f"{seed}\0{kind}\0{pas}\0{key}")
+def _try(attempt:int) -> str: return f"\0{attempt}" if attempt else ""   # the first try keeps the seeds of files made before retries
+
+def _draw(seed:int, kind:str, pas:int, key:str, attempt:int=0) -> tuple:
+    "(prompt index, temperature) of one tweet's pass and try, seeded by the seed, the kind, the pass, the tweet and the try."
+    r, rng = REWRITES[kind], random.Random(f"{seed}\0{kind}\0{pas}\0{key}{_try(attempt)}")
     return rng.randrange(len(r.prompts)), rng.choice(r.temperatures)
 
-def _group_seed(seed:int, kind:str, pas:int, temperature:float) -> int:
-    "The sampling seed of a group of answers: a hash of the seed, the kind, the pass and the temperature."
-    return int(hashlib.sha256(f"{seed}\0{kind}\0{pas}\0{temperature}".encode()).hexdigest()[:8], 16) % 2**31
+def _group_seed(seed:int, kind:str, pas:int, temperature:float, attempt:int=0) -> int:
+    "The sampling seed of a group of answers: a hash of the seed, the kind, the pass, the temperature and the try."
+    return int(hashlib.sha256(f"{seed}\0{kind}\0{pas}\0{temperature}{_try(attempt)}".encode()).hexdigest()[:8], 16) % 2**31
 
 def conversation(kind:str,   # a name in `REWRITES`
                  prompt:int, # the index of its instruction
@@ -114,6 +116,7 @@ REWRITE_COLUMNS = {
     "passes": "rewrites applied in a row",
     "prompt_id": "the instruction of each pass, <kind>/<index>, space-separated",
     "temperature": "the sampling temperature of each pass, space-separated",
+    "tries": "answers asked at each pass until one passed the screen (at most --attempts), space-separated",
     "seed": "the seed of the draws and of the sampling",
     "orig_row": "the original's row in the split as `load_tweepfake` reads it (or in the DataFrame), 0-based",
     "orig_sha256": "sha256 of the original's (normalised) text",
@@ -196,34 +199,47 @@ def _originals(data, split:str, label:str, max_samples, seed:int) -> tuple:
     if df.empty: raise DetectError(f"the {split} split has no {label} tweets to rewrite (--label)")
     return stratified_subset(df, max_samples, seed).reset_index(drop=True), name, sha
 
-def _command(data, split, label, kinds, max_samples, generator, engine, seed, max_new_tokens, out) -> str:
+def _command(data, split, label, kinds, max_samples, generator, engine, seed, max_new_tokens, attempts, out) -> str:
     "The `deepfake-detect rewrite` command that makes the file again."
     parts = ["deepfake-detect rewrite", "--data", "<DataFrame>" if isinstance(data, pd.DataFrame) else str(data or "<default>"),
              "--split", split, "--label", label, "--kinds", *kinds]
     for flag, v, d in (("--max-samples", max_samples, None), ("--generator", generator, None), ("--engine", engine, "auto"),
-                       ("--seed", seed, 42), ("--max-new-tokens", max_new_tokens, 80), ("--out", out, None)):
+                       ("--seed", seed, 42), ("--max-new-tokens", max_new_tokens, 80), ("--attempts", attempts, 3),
+                       ("--out", out, None)):
         if v != d: parts += [flag, str(v)]
     return " ".join([parts[0], *map(shlex.quote, parts[1:])])
 
 # %% ../nbs/07a_rewrite.ipynb #1961164a
-def _rewrite_kind(model, tok, kind, texts, keys, seed, top_p, repetition_penalty, max_new_tokens, batch_size, bar) -> tuple:
-    "{index: (final text, [(prompt index, temperature) per pass])} of the tweets that survive every pass, the drops, the answers asked."
+def _ask(model, tok, convs:list, sampling, seed:int, batch_size:int):
+    "Yield (j, answer, finished) for chats `convs`, answer j sampled with seed + j: as each finishes with an engine that streams, per batch otherwise."
+    if hasattr(model, "stream"):   # llama.cpp: the slots stay full across the whole group
+        seeds = [seed + j for j in range(len(convs))]
+        for j, ids, ended in model.stream([model.chat_tokens(c) for c in convs], sampling, seeds, batch_size):
+            yield j, model.text(ids), ended
+        return
+    for s in range(0, len(convs), batch_size):
+        for j, (a, fin) in enumerate(chat_answers(model, tok, convs[s:s + batch_size], sampling, seed=seed + s, batch_size=batch_size)):
+            yield s + j, a, fin
+
+def _rewrite_kind(model, tok, kind, texts, keys, seed, top_p, repetition_penalty, max_new_tokens, batch_size, attempts, bar) -> tuple:
+    "{index: (final text, [(prompt index, temperature, tries) per pass])} of the tweets that survive every pass, the drops, the answers asked."
     r, cur, hist, dropped, asked = REWRITES[kind], dict(enumerate(texts)), {i: [] for i in range(len(texts))}, Counter(), 0
     for pas in range(1, r.passes + 1):
-        draws = {i: _draw(seed, kind, pas, keys[i]) for i in cur}
-        for temp in sorted({t for _, t in draws.values()}):
-            idx, sampling = [i for i in cur if draws[i][1] == temp], SamplingConfig(temp, top_p, repetition_penalty, max_new_tokens)
-            for s in range(0, len(idx), batch_size):
-                chunk = idx[s:s + batch_size]
-                ans = chat_answers(model, tok, [conversation(kind, draws[i][0], cur[i]) for i in chunk], sampling,
-                                   seed=_group_seed(seed, kind, pas, temp) + s, batch_size=batch_size)
-                asked += len(chunk)
-                for i, (a, fin) in zip(chunk, ans):
+        todo = list(cur)
+        for attempt in range(attempts):
+            draws, again = {i: _draw(seed, kind, pas, keys[i], attempt) for i in todo}, []
+            for temp in sorted({t for _, t in draws.values()}):
+                idx, sampling = [i for i in todo if draws[i][1] == temp], SamplingConfig(temp, top_p, repetition_penalty, max_new_tokens)
+                convs = [conversation(kind, draws[i][0], cur[i]) for i in idx]
+                for j, a, fin in _ask(model, tok, convs, sampling, _group_seed(seed, kind, pas, temp, attempt), batch_size):
+                    i = idx[j]; asked += 1
                     t, why = screen_rewrite(a, fin, cur[i])
-                    if t is None:
-                        dropped[why] += 1; del cur[i]; bar.update(1 + r.passes - pas); continue   # its later passes: not asked
-                    cur[i] = t; hist[i].append(draws[i]); bar.update(1)
+                    if t is not None: cur[i] = t; hist[i].append((*draws[i], attempt + 1)); bar.update(1)
+                    elif attempt + 1 < attempts: again.append(i)                                # asked again, drawn afresh
+                    else: dropped[why] += 1; del cur[i]; bar.update(1 + r.passes - pas)          # its later passes: not asked
+            todo = sorted(again)
     return {i: (t, hist[i]) for i, t in cur.items()}, dict(dropped), asked
+
 
 # %% ../nbs/07a_rewrite.ipynb #431c0e38
 def rewrite_tweets(data:Path|None=None,     # folder with <split>.csv in TweepFake format (default: the download cache), or a DataFrame (text, label, generator)
@@ -237,7 +253,8 @@ def rewrite_tweets(data:Path|None=None,     # folder with <split>.csv in TweepFa
                    max_new_tokens:int=80,   # tokens per answer at most
                    top_p:float=0.95,        # nucleus sampling top-p, in (0, 1]
                    repetition_penalty:float=1.1, # repetition penalty (1 = none)
-                   batch_size:int|None=None, # answers generated together (default: 16)
+                   batch_size:int|None=None, # answers generated together (default: 32)
+                   attempts:int=3,          # answers asked per tweet and pass at most: a dropped answer is asked again, drawn afresh
                    device:str|None=None,    # torch device for the transformers engine (default: the best available)
                    threads:int|None=None,   # CPU threads while generating (default: those the load average leaves idle)
                    out:Path|None=None,      # CSV file to write (TweepFake format + `REWRITE_COLUMNS`)
@@ -250,13 +267,13 @@ def rewrite_tweets(data:Path|None=None,     # folder with <split>.csv in TweepFa
     if not isinstance(split, str) or not split: raise DetectError(f"split {split!r}: give a split's name, e.g. validation (--split)")
     kinds = _check_kinds(kinds, split)
     check_positive(max_samples, "max samples"); check_positive(batch_size); check_positive(threads, "threads")
-    check_positive(max_new_tokens, "max new tokens")
+    check_positive(max_new_tokens, "max new tokens"); check_positive(attempts, "attempts")
     SamplingConfig(1.0, top_p, repetition_penalty, max_new_tokens)   # refuses a bad top_p or penalty before any work
     if data is not None and not isinstance(data, pd.DataFrame): data = check_path(data, "data")
     if out is not None: out = check_out_file(out, overwrite, [data] if data is not None else [])
     orig, fname, fsha = _originals(data, split, label, max_samples, seed)
     spec = resolve_generator(generator)
-    command = _command(data, split, label, kinds, max_samples, generator, engine, seed, max_new_tokens, out)
+    command = _command(data, split, label, kinds, max_samples, generator, engine, seed, max_new_tokens, attempts, out)
     with sigterm_as_exit():   # SIGTERM, like Ctrl-C: no half-written --out
         model, tok = model_and_tokenizer or load_engine(generator, engine, device, threads, seed)
         eng = "llama.cpp" if type(model).__name__ == "LlamaCppModel" else "transformers" if hasattr(model, "generate") else type(model).__name__
@@ -269,15 +286,15 @@ def rewrite_tweets(data:Path|None=None,     # folder with <split>.csv in TweepFa
              Progress(total, "rewrite", unit="answer", enabled=progress) as bar:
             for kind in kinds:
                 kept, dropped[kind], n = _rewrite_kind(model, tok, kind, texts, keys, seed, top_p, repetition_penalty,
-                                                       max_new_tokens, batch_size or 16, bar)
+                                                       max_new_tokens, batch_size or 32, attempts, bar)
                 asked += n
                 r = REWRITES[kind]
                 for i, (t, hist) in sorted(kept.items()):
                     o = orig.iloc[i]
                     rows.append({"screen_name": o["screen_name"], "text": t, "account.type": LABELS[int(o["label"])],
                                  "class_type": o["generator"], "source": f"rewrite:{kind}", "rewrite": kind, "purpose": r.purpose,
-                                 "passes": r.passes, "prompt_id": " ".join(f"{kind}/{p}" for p, _ in hist),
-                                 "temperature": " ".join(f"{x:g}" for _, x in hist), "orig_row": int(o["row"]), "orig_sha256": keys[i],
+                                 "passes": r.passes, "prompt_id": " ".join(f"{kind}/{p}" for p, _, _ in hist),
+                                 "temperature": " ".join(f"{x:g}" for _, x, _ in hist), "tries": " ".join(str(n) for _, _, n in hist), "orig_row": int(o["row"]), "orig_sha256": keys[i],
                                  "orig_class_type": o["generator"], **base})
         res = Rewritten(pd.DataFrame(rows, columns=TWEET_COLUMNS + list(REWRITE_COLUMNS)), dropped, len(orig), asked,
                         time.time() - t0)
