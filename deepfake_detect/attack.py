@@ -198,8 +198,9 @@ def _rewrite_sets(files, full:pd.DataFrame, f:Path, fsha:str, split:str, run:Pat
                           engine=sorted(set(rw["engine"])), commands=sorted(set(rw["command"])),
                           kinds={k: {l: int(((rw["rewrite"] == k) & (rw["label"] == i)).sum()) for i, l in enumerate(("human", "bot"))}
                                  for k in dict.fromkeys(rw["rewrite"])}, **({"seen_data": seen} if seen else {})))
-    n = Counter(s["kind"] for s in sets)
-    for s in sets: s["name"] = s["kind"] if n[s["kind"]] == 1 else f"{s['file'].stem}:{s['kind']}"
+    for s in sets:   # a kind is named by its file only where two files give it for the same table (bot or human rows)
+        clash = any(o is not s and o["kind"] == s["kind"] and set(o["label"]) & set(s["label"]) for o in sets)
+        s["name"] = f"{s['file'].stem}:{s['kind']}" if clash else s["kind"]
     return sets, about
 
 def _command(run, data, split, attacks, rate, seed, max_samples, rewrites, compare_defence, threshold, allow_seen) -> str:

@@ -309,7 +309,7 @@ OPTIONS = {o: Option(*v) for o, v in {
     "seed":        ("int", 42, "random seed (initialisation, shuffling, samples)"),
     "device":      ("str|None", None, "cuda, cpu, mps, ... (default: the GPU if there is one)"),
     "threads":     ("int|None", None, "CPU threads for this process (default: $OMP_NUM_THREADS, else the cores it may use; generation and zero-shot scoring take those of them the load average leaves idle)"),
-    "batch_size":  ("int|None", None, "texts per forward pass (default: what suits the command and device: 64 for PyTorch prediction, 16 with ONNX Runtime, 256 on a GPU; the preset's when training; 8 prompts when generating; 16 for zero-shot scoring)"),
+    "batch_size":  ("int|None", None, "texts per forward pass (default: what suits the command and device: 64 for PyTorch prediction, 16 with ONNX Runtime, 256 on a GPU; the preset's when training; 32 answers at once when generating or rewriting with llama.cpp, 8 with transformers; 16 for zero-shot scoring)"),
     "max_samples": ("int|None", None, "use a fixed random sample of this many tweets, stratified by class and generator and drawn with --seed (default: all)"),
     "threshold":   ("float|None", None, "label `bot` when p_bot >= this (default: the run's stored threshold, else 0.5)"),
     "target_fpr":  ("float|None", None, "choose the threshold on validation for this false-positive rate, strictly between 0 and 1, e.g. 0.01"),
