@@ -1,6 +1,6 @@
 """Generation speed: tweets/minute of `generate_tweets` beside plain `model.generate`, measured in the same run.
 
-    python bench/generate_speed.py --n 48 --data ../shared/data/tweepfake --json results/generate_speed.json   # SmolLM2-135M-Instruct GGUF
+    python bench/generate_speed.py --n 256 --data ../shared/data/tweepfake --fidelity 48 --json results/generate_speed.json   # SmolLM2-135M-Instruct GGUF
     python bench/generate_speed.py --n 32 --data ../shared/data/tweepfake --out /tmp/gen.csv
 
 What is compared (same prompts, max_new_tokens, sampling settings and CPU threads):

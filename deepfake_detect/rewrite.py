@@ -234,9 +234,10 @@ def _rewrite_kind(model, tok, kind, texts, keys, seed, top_p, repetition_penalty
                 for j, a, fin in _ask(model, tok, convs, sampling, _group_seed(seed, kind, pas, temp, attempt), batch_size):
                     i = idx[j]; asked += 1
                     t, why = screen_rewrite(a, fin, cur[i])
-                    if t is not None: cur[i] = t; hist[i].append((*draws[i], attempt + 1)); bar.update(1)
+                    note = f"{kind} pass {pas}, try {attempt + 1}: {asked} answers, {len(again)} to ask again"
+                    if t is not None: cur[i] = t; hist[i].append((*draws[i], attempt + 1)); bar.update(1, note)
                     elif attempt + 1 < attempts: again.append(i)                                # asked again, drawn afresh
-                    else: dropped[why] += 1; del cur[i]; bar.update(1 + r.passes - pas)          # its later passes: not asked
+                    else: dropped[why] += 1; del cur[i]; bar.update(1 + r.passes - pas, note)    # its later passes: not asked
             todo = sorted(again)
     return {i: (t, hist[i]) for i, t in cur.items()}, dict(dropped), asked
 
@@ -283,7 +284,7 @@ def rewrite_tweets(data:Path|None=None,     # folder with <split>.csv in TweepFa
         rows, dropped, asked, total = [], {}, 0, len(orig) * sum(REWRITES[k].passes for k in kinds)
         t0, cpu = time.time(), getattr(getattr(model, "device", None), "type", "cpu") == "cpu"
         with torch_threads(threads if cpu and eng == "transformers" else None), \
-             Progress(total, "rewrite", unit="answer", enabled=progress) as bar:
+             Progress(total, "rewrite", unit="rewrite", enabled=progress) as bar:
             for kind in kinds:
                 kept, dropped[kind], n = _rewrite_kind(model, tok, kind, texts, keys, seed, top_p, repetition_penalty,
                                                        max_new_tokens, batch_size or 32, attempts, bar)
