@@ -16,6 +16,8 @@ Cells the page does not show (`#| hide`, `#| include: false`, `#| output: false`
   mid-word with `…` added by a `[:N]` cut.
 - **unknown accuracy**: an accuracy (a number 0.xxx or 0.xxxx on a line that speaks of accuracy, or in a README
   or page results table) that no `results/*.json` holds (rounded to the digits written).
+- **sidebar**: a page in `nbs/` that `nbs/sidebar.yml` does not list (readers cannot reach it), or a listed page that
+  is not there (when the project has a `sidebar.yml`; nbdev's own sidebar tool once rewrote it with three pages).
 - **two recipes**: one preset (minilm, mpnet, tfidf, openelm-270m, ...) given two different training times
   (minutes or hours that differ by more than a quarter) across the pages and the README.
 """
@@ -118,6 +120,15 @@ def markdown_of(nb: dict) -> str:
     return "\n".join(parts)
 
 
+def sidebar_gaps(nbs: Path) -> list:
+    "(page, what is wrong) for the pages of `nbs` the sidebar leaves out and the sidebar's entries with no page."
+    side = nbs / "sidebar.yml"
+    if not side.exists(): return []
+    listed = set(re.findall(r"^\s*-\s*([\w./-]+\.(?:ipynb|qmd|md))\s*$", side.read_text(encoding="utf-8"), re.M))
+    pages = {f.name for f in nbs.glob("*.ipynb") if f.name[0] not in "_."}
+    return [(p, "not in sidebar.yml") for p in sorted(pages - listed)] + [(p, "listed, no such page") for p in sorted(listed - pages)]
+
+
 def lint(root: Path) -> list:
     "Every problem in `root`'s notebooks (stored outputs, prose) and README: (file, class, where, snippet)."
     root = Path(root)
@@ -133,6 +144,7 @@ def lint(root: Path) -> list:
     probs += [("README.md", "unknown accuracy", "text", n) for n in unknown_accuracies(readme, known)]
     for p, ms in training_times(readme).items(): times.setdefault(p, set()).update(ms)
     probs += [("pages + README", "two recipes", "training time", s) for s in two_recipes(times)]
+    probs += [("nbs/sidebar.yml", "sidebar", p, why) for p, why in sidebar_gaps(root / "nbs")]
     return probs
 
 

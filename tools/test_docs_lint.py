@@ -5,7 +5,7 @@ import json, sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from docs_lint import lint, output_debris, training_times, two_recipes, unknown_accuracies  # noqa: E402
+from docs_lint import lint, output_debris, sidebar_gaps, training_times, two_recipes, unknown_accuracies  # noqa: E402
 
 
 def _nb(*outputs, md=""):
@@ -77,3 +77,13 @@ def test_lint_on_a_project(tmp_path):
     (tmp_path/"nbs"/"02_b.ipynb").write_text(json.dumps(_nb(_stream("wrote /tmp/x1/y\n"), md="tfidf accuracy 0.8397, ~30 min")))
     got = {(f, k) for f, k, _, _ in lint(tmp_path)}
     assert got == {("02_b.ipynb", "machine path"), ("02_b.ipynb", "unknown accuracy"), ("pages + README", "two recipes")}
+
+
+def test_sidebar(tmp_path):
+    nbs = tmp_path/"nbs"; nbs.mkdir()
+    for n in ("index.ipynb", "01_a.ipynb", "02_b.ipynb"): (nbs/n).write_text(json.dumps(_nb(_stream("ok\n"))))
+    assert sidebar_gaps(nbs) == []                      # no sidebar.yml: nbdev makes one
+    (nbs/"sidebar.yml").write_text("website:\n  sidebar:\n    contents:\n      - index.ipynb\n      - section: A\n"
+                                   "        contents:\n          - 01_a.ipynb\n          - 03_gone.ipynb\n")
+    assert sidebar_gaps(nbs) == [("02_b.ipynb", "not in sidebar.yml"), ("03_gone.ipynb", "listed, no such page")]
+    assert ("nbs/sidebar.yml", "sidebar", "02_b.ipynb", "not in sidebar.yml") in lint(tmp_path)
