@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Literal
 import numpy as np
 import pandas as pd
-from .core import DEFAULT_THRESHOLD, FPR_LEVELS, DetectError, atomic_write, bars_on, check_path, check_positive, read_text, sha256_file
+from .core import DEFAULT_THRESHOLD, FPR_LEVELS, DetectError, atomic_write, bars_on, check_path, check_positive, command_line, read_text, sha256_file
 from .tweets import CONFUSABLES, HOMOGLYPHS, defend_text
 from .metrics import score_predictions
 from .data import load_tweepfake, stratified_subset
@@ -205,15 +205,9 @@ def _rewrite_sets(files, full:pd.DataFrame, f:Path, fsha:str, split:str, run:Pat
 
 def _command(run, data, split, attacks, rate, seed, max_samples, rewrites, compare_defence, threshold, allow_seen) -> str:
     "The `deepfake-detect attack` command that makes this result again."
-    parts = ["deepfake-detect attack", str(run)] + (["--data", str(data)] if data is not None else [])
-    for flag, v, d in (("--split", split, "validation"), ("--rate", rate, RATE), ("--seed", seed, 42), ("--max-samples", max_samples, None),
-                       ("--threshold", threshold, None)):
-        if v != d: parts += [flag, str(v)]
-    if attacks != list(ATTACKS): parts += ["--attacks", *attacks] if attacks else []
-    if rewrites: parts += ["--rewrites", *map(str, rewrites)]
-    if not compare_defence: parts.append("--no-compare-defence")
-    if allow_seen: parts.append("--allow-seen")
-    return " ".join([parts[0], *map(shlex.quote, parts[1:])])
+    return command_line("attack", attack_run, run, data=data, split=split, attacks=attacks if attacks and attacks != list(ATTACKS) else None,
+                        rate=rate, seed=seed, max_samples=max_samples, rewrites=rewrites or None, compare_defence=compare_defence,
+                        threshold=threshold, allow_seen=allow_seen)
 
 # %% ../nbs/05a_attack.ipynb #24fcb738
 def attack_run(run:Path,                  # run directory written by `train` (or `ensemble`)

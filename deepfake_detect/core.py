@@ -6,7 +6,7 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #462c26b3
 from __future__ import annotations
-import contextlib, dataclasses, hashlib, inspect, os, random, sys, tempfile, warnings
+import contextlib, dataclasses, hashlib, inspect, os, random, shlex, sys, tempfile, warnings
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -14,7 +14,7 @@ from pathlib import Path
 __all__ = ['DEFAULT_THRESHOLD', 'FPR_LEVELS', 'OPTIONS', 'DetectError', 'atomic_write', 'sha256_file', 'cache_dir', 'set_seed',
            'get_device', 'library_versions', 'bars_on', 'quiet_libraries', 'Progress', 'sigterm_as_exit', 'write_error',
            'sigmoid', 'cpu_threads', 'decode_utf8', 'read_text', 'check_threshold', 'check_positive', 'check_path',
-           'Option']
+           'Option', 'command_line']
 
 # %% ../nbs/00_core.ipynb #09f23c28
 class DetectError(Exception):
@@ -316,3 +316,22 @@ OPTIONS = {o: Option(*v) for o, v in {
     "plots":       ("bool", True, "write the PNG plots"),
     "overwrite":   ("bool", False, "replace the output if it exists (only what this package wrote there)"),
 }.items()}
+
+# %% ../nbs/00_core.ipynb #ea272951
+def command_line(command:str, # the command's name, e.g. "attack"
+                 func,        # the library function behind it: options at its defaults are left out
+                 *positional, # its positional arguments (a run directory, ...)
+                 **given,     # the options the call was given, by parameter name
+                ) -> str:     # e.g. "deepfake-detect attack runs/x --data data --no-plots"
+    "The `deepfake-detect` command line that repeats a call of `func`: options at their default left out, values quoted for a shell."
+    sig = inspect.signature(func).parameters
+    parts = [str(p) for p in positional]
+    for k, v in given.items():
+        d = sig[k].default if k in sig else _REQUIRED
+        if v is None or (d is not _REQUIRED and (list(v) == list(d) if isinstance(v, (list, tuple)) and isinstance(d, (list, tuple))
+                                                  else v == d and isinstance(v, bool) == isinstance(d, bool))): continue
+        flag = "--" + k.replace("_", "-")
+        if isinstance(v, bool): parts.append(flag if v else f"--no-{k.replace('_', '-')}")
+        elif isinstance(v, (list, tuple)): parts += [flag, *map(str, v)]
+        else: parts += [flag, str(v)]
+    return " ".join(["deepfake-detect", command, *(p if p.startswith("--") else shlex.quote(p) for p in parts)])

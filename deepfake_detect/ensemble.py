@@ -20,7 +20,7 @@ from .rundir import (DATA_JSON, RUN_JSON, check_out, eval_json, eval_predictions
                                     read_run, run_threshold, write_run)
 from .predict import Detector
 from .evaluate import evaluate, format_report, split_file
-from .core import check_path, sigterm_as_exit, write_error
+from .core import check_path, command_line, sigterm_as_exit, write_error
 
 # %% auto #0
 __all__ = ['member_names', 'stored_member_proba', 'ensemble', 'selection_candidates', 'nested_select', 'member_wins',
@@ -110,13 +110,7 @@ def _identical(P:dict, tol:float=1e-6) -> list:
 
 def _command(runs, out, **opts) -> str:
     "The `deepfake-detect ensemble` command that makes this ensemble again."
-    dflt = dict(split="validation", features=True, zero_shot=False, zero_shot_model=None, folds=5, select=False, target_fpr=None, seed=42, defend=None)
-    parts = ["deepfake-detect ensemble", *map(str, runs), "--out", str(out)]
-    for k, v in opts.items():
-        if v == dflt.get(k): continue
-        flag = "--" + k.replace("_", "-")
-        parts += [flag] if v is True else [f"--no-{k.replace('_', '-')}"] if v is False else [flag, str(v)]
-    return " ".join(parts)
+    return command_line("ensemble", ensemble, *runs, out=out, **opts)
 
 # %% ../nbs/06b_ensemble.ipynb #7d7f3bc7
 def ensemble(runs:list[Path],            # the members: run directories written by `train` (at least one)
@@ -153,6 +147,8 @@ def ensemble(runs:list[Path],            # the members: run directories written 
     check_out(out, overwrite, data)
     f = split_file(data if data is not None else default_data_dir(), split)
     _trained_on(runs, f)
+    command = command or _command(runs, out, data=data, split=split, features=features, zero_shot=zero_shot, zero_shot_model=zero_shot_model,
+                                  folds=folds, select=select, target_fpr=target_fpr, seed=seed, defend=defend)
     with sigterm_as_exit():     # a scheduler's SIGTERM cleans up as Ctrl-C does: no half-written ensemble, an older one put back
         return _ensemble(runs, infos, out, f, split, features, zero_shot, zero_shot_model, folds, target_fpr, seed, defend, reuse,
                          batch_size, device, plots, progress, command, select=select)
@@ -161,8 +157,6 @@ def _ensemble(runs, infos, out, f, split, features, zero_shot, zero_shot_model, 
               batch_size, device, plots, progress, command, select=False) -> dict:
     "`ensemble` once its options and members are checked: the members' p_bot, the features, the cross-fitted combiner, the checks, the writing."
     names = member_names(runs)
-    command = command or _command(runs, out, split=split, features=features, zero_shot=zero_shot, zero_shot_model=zero_shot_model,
-                                  folds=folds, select=select, target_fpr=target_fpr, seed=seed, defend=defend)
     ds = load_tweepfake(f.parent, splits=[split])[split]
     texts, y = list(ds["text"]), np.asarray(ds["label"])
     P = {}

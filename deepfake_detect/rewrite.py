@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 import pandas as pd
-from .core import DetectError, Progress, check_path, check_positive, sha256_file, sigterm_as_exit
+from .core import DetectError, Progress, check_path, check_positive, command_line, sha256_file, sigterm_as_exit
 from .tweets import LABELS, TWEET_COLUMNS, load_extra, near_key, write_tweets
 from .data import load_tweepfake, stratified_subset
 from .evaluate import split_file
@@ -201,13 +201,9 @@ def _originals(data, split:str, label:str, max_samples, seed:int) -> tuple:
 
 def _command(data, split, label, kinds, max_samples, generator, engine, seed, max_new_tokens, attempts, out) -> str:
     "The `deepfake-detect rewrite` command that makes the file again."
-    parts = ["deepfake-detect rewrite", "--data", "<DataFrame>" if isinstance(data, pd.DataFrame) else str(data or "<default>"),
-             "--split", split, "--label", label, "--kinds", *kinds]
-    for flag, v, d in (("--max-samples", max_samples, None), ("--generator", generator, None), ("--engine", engine, "auto"),
-                       ("--seed", seed, 42), ("--max-new-tokens", max_new_tokens, 80), ("--attempts", attempts, 3),
-                       ("--out", out, None)):
-        if v != d: parts += [flag, str(v)]
-    return " ".join([parts[0], *map(shlex.quote, parts[1:])])
+    return command_line("rewrite", rewrite_tweets, data="<DataFrame>" if isinstance(data, pd.DataFrame) else data, split=split,
+                        label=label, kinds=kinds, max_samples=max_samples, generator=generator, engine=engine, seed=seed,
+                        max_new_tokens=max_new_tokens, attempts=attempts, out=out)
 
 # %% ../nbs/07a_rewrite.ipynb #1961164a
 def _ask(model, tok, convs:list, sampling, seed:int, batch_size:int):
