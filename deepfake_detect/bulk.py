@@ -321,7 +321,7 @@ def Progress(total:int|None,        # rows expected (None: unknown)
     return CoreProgress(total, desc, unit="row", **kwargs)
 
 # %% ../nbs/06c_bulk.ipynb #d0e6f50a
-_TRUNC = re.compile(r"(\d+) of \d+ texts .*limit of (\d+) tokens.*row (\d+)")
+_TRUNC = re.compile(r"(\d+) of \d+ texts .*limit of (\d+ (?:tokens|characters)).*row (\d+)")   # transformers runs count tokens, charcnn characters
 
 def pred_columns(columns, # the input's columns
                 ) -> tuple: # (label column, p_bot column)
@@ -375,7 +375,7 @@ class _Scorer:
             if not issubclass(w.category, TruncationWarning): warnings.warn_explicit(w.message, w.category, w.filename, w.lineno); continue
             m = _TRUNC.search(str(w.message))
             if m is None: self.cut_other.append(str(w.message)); continue
-            self.cut += int(m[1]); self.cut_limit = int(m[2])
+            self.cut += int(m[1]); self.cut_limit = m[2]
             if self.cut_first is None: self.cut_first = ch.lines[int(m[3])]
         fr = self.conform(ch)
         if clash := [c for c in self.names if c in fr.columns]:   # JSON Lines: a key the first rows lack
@@ -396,7 +396,7 @@ def _warn_cut(tallies:list, tf:TableFile):
     firsts = [t[3] for t in tallies if t[3] is not None]
     if cut:
         lim = next(t[4] for t in tallies if t[4])
-        warnings.warn(f"{cut:,} of {rows:,} texts are longer than the model's limit of {lim} tokens and were truncated "
+        warnings.warn(f"{cut:,} of {rows:,} texts are longer than the model's limit of {lim} and were truncated "
                       f"(the first is {tf.path} {tf.unit} {min(firsts)})", TruncationWarning, stacklevel=3)
     other = [m for t in tallies for m in t[5]]
     if other: warnings.warn(other[0] + (f" (and in {len(other) - 1} more chunks)" if len(other) > 1 else ""), TruncationWarning, stacklevel=3)
