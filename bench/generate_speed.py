@@ -170,7 +170,8 @@ def main(argv=None) -> int:
     ppm = plain["sequences"] / plain["seconds"] * 60
     steps = {w: sum(c[2] for c in calls if c[0] == w) for w in ("ours", "plain")}
     gen_s = {w: sum(c[3] for c in calls if c[0] == w) for w in ("ours", "plain")}
-    res = {"generator": spec.gguf_file or (spec.path.name if spec.path is not None else spec.source),   # no machine path "engine": engine, "data": a.data, "n": ours["kept"], "rounds": a.rounds,
+    res = {"generator": spec.gguf_file or (spec.path.name if spec.path is not None else spec.source),   # no machine path
+           "engine": engine, "data": a.data, "n": ours["kept"], "rounds": a.rounds,
            "tweets_per_minute": round(tpm, 2), "plain_generate_tweets_per_minute": round(ppm, 2), "ratio": round(tpm / ppm, 3),
            "seconds": round(ours["seconds"], 1), "plain_seconds": round(plain["seconds"], 1),
            "prompts_tried": ours["tried"], "kept_share": round(ours["kept"] / max(ours["tried"], 1), 3),
