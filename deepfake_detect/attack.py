@@ -6,8 +6,7 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/attack.html.md"""
 
 # %% ../nbs/05a_attack.ipynb #8ff90a0e
 from __future__ import annotations
-import json, os, random, re, shlex, sys, unicodedata, warnings
-from collections import Counter
+import json, os, random, re, sys, unicodedata, warnings
 from numbers import Real
 from datetime import datetime, timezone
 from pathlib import Path

@@ -6,7 +6,7 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/rewrite.html.md"""
 
 # %% ../nbs/07a_rewrite.ipynb #aeef5c19
 from __future__ import annotations
-import hashlib, os, random, re, shlex, time
+import hashlib, os, random, re, time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
