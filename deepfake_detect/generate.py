@@ -597,7 +597,7 @@ def _sample_rows(logits,                  # (rows, vocabulary) float32 scores of
                  seen:list,               # per row, the token ids so far (prompt and answer), for the repetition penalty
                  sampling:SamplingConfig, # how to choose
                  rngs:list,               # per row, its own `numpy.random.Generator`
-                 wide:int=256,            # tokens looked at first for the top-p nucleus (all of them when it is wider)
+                 floor:float=1e-4,        # the nucleus is looked for among the tokens at least this likely first (a flat row: 16× less, until it fits)
                 ) -> list:                # the next token of each row
     "The next token of each row as transformers' `generate` picks it: repetition penalty, then greedy, or temperature and top-p sampling."
     if sampling.repetition_penalty != 1:
@@ -609,16 +609,15 @@ def _sample_rows(logits,                  # (rows, vocabulary) float32 scores of
     x -= x.max(1, keepdims=True)
     np.exp(x, out=x)
     x /= x.sum(1, keepdims=True)
-    k = min(wide, x.shape[1]) - 1
-    part = np.argpartition(-x, k, axis=1)[:, :k + 1]      # each row's k+1 most likely tokens, unordered
     out = []
     for r in range(len(x)):
-        cand, k2 = part[r], k
-        while x[r, cand].sum() < sampling.top_p and k2 < x.shape[1] - 1:    # a flat row: the nucleus is wider, look at 16× more
-            k2 = min(16 * (k2 + 1), x.shape[1]) - 1
-            cand = np.argpartition(-x[r], k2)[:k2 + 1]
-        cand = cand[np.argsort(-x[r, cand], kind="stable")]
-        pr = x[r, cand]
+        row, f = x[r], floor
+        while True:   # the tokens at least f likely, once they hold top_p of the mass, hold the whole nucleus
+            cand = np.flatnonzero(row >= f)
+            if f == 0 or row[cand].sum() >= sampling.top_p: break
+            f = f / 16 if f > 1e-12 else 0
+        cand = cand[np.argsort(-row[cand], kind="stable")]
+        pr = row[cand]
         keep = max(1, int(((np.cumsum(pr) - pr) < sampling.top_p).sum()))  # the most likely tokens until top_p is reached
         c = np.cumsum(pr[:keep])
         out.append(int(cand[min(int(np.searchsorted(c, rngs[r].random() * c[-1], side="right")), keep - 1)]))
