@@ -13,8 +13,8 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['DEFAULT_THRESHOLD', 'FPR_LEVELS', 'OPTIONS', 'DetectError', 'atomic_write', 'sha256_file', 'cache_dir', 'set_seed',
            'get_device', 'library_versions', 'bars_on', 'quiet_libraries', 'Progress', 'sigterm_as_exit', 'write_error',
-           'sigmoid', 'cpu_threads', 'decode_utf8', 'read_text', 'check_threshold', 'check_positive', 'check_path',
-           'Option', 'command_line']
+           'sigmoid', 'cpu_threads', 'torch_threads', 'decode_utf8', 'read_text', 'check_threshold', 'check_positive',
+           'check_path', 'Option', 'command_line']
 
 # %% ../nbs/00_core.ipynb #09f23c28
 class DetectError(Exception):
@@ -244,6 +244,16 @@ def cpu_threads() -> int:
     if n.isdigit() and int(n) > 0: return int(n)
     try: return len(os.sched_getaffinity(0))
     except AttributeError: return os.cpu_count() or 1
+
+@contextmanager
+def torch_threads(n:int|None # torch CPU threads inside the block (None: leave the setting alone)
+                 ):
+    "Run the block with `n` torch CPU threads, then restore the previous setting."
+    import torch
+    before = torch.get_num_threads()
+    if n: torch.set_num_threads(n)
+    try: yield
+    finally: torch.set_num_threads(before)
 
 # %% ../nbs/00_core.ipynb #d2c1a746
 def decode_utf8(data:bytes,   # the file's bytes

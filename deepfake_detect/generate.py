@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from fastcore.basics import patch
 from tqdm.auto import tqdm
-from .core import DetectError, Progress, atomic_write, bars_on, cache_dir, check_path, cpu_threads, get_device, read_text, set_seed, sha256_file
+from .core import DetectError, Progress, atomic_write, bars_on, cache_dir, check_path, cpu_threads, get_device, read_text, set_seed, sha256_file, torch_threads
 from .hub import SMOLLM2_GGUF, load_causal_lm, model_type_of, smollm2_gguf
 from .tweets import TWEET_COLUMNS, load_extra, near_key, write_tweets
 from .data import load_tweepfake
@@ -27,8 +27,8 @@ from .core import sigterm_as_exit
 __all__ = ['DEFAULT_TOPICS', 'DEFAULT_STYLES', 'SYSTEM_PROMPT', 'MAX_CHARS', 'ENGINES', 'short_name', 'GeneratorSpec',
            'resolve_generator', 'generator_id', 'model_identity', 'check_not_classifier', 'extract_topics',
            'make_prompts', 'clean_tweet', 'screen_tweet', 'load_generator', 'check_out_file', 'SamplingConfig',
-           'Generated', 'auto_threads', 'torch_threads', 'llama_cpp_available', 'gguf_copy', 'LlamaCppModel',
-           'choose_engine', 'load_engine', 'chat_answers', 'generate_tweets', 'show_generate_tweets']
+           'Generated', 'auto_threads', 'llama_cpp_available', 'gguf_copy', 'LlamaCppModel', 'choose_engine',
+           'load_engine', 'chat_answers', 'generate_tweets', 'show_generate_tweets']
 
 # %% ../nbs/07_generate.ipynb #60493129
 _DEFAULT_ALIASES = ("smollm2", "smollm2-135m-instruct", "default")
@@ -546,12 +546,14 @@ def _collect_stream(model, prompts, n, width, chat, sampling, seen:set, base:dic
         return len(rows) + live * rate < n
     ids = [model.prompt_tokens(p, ex, chat) for p, ex in prompts]
     seeds = [model.seed + model.calls + i for i in range(len(prompts))]
-    for i, gen, ended in model.stream(ids, sampling, seeds, width, admit):
-        got[0] += 1; p, ex = prompts[i]
-        t, why = screen_tweet(model.text(gen), ended)
-        if _keep(t, why, seen, rows, n, dropped):
-            rows.append({**base, "text": t, "prompt": p, "example": ex or ""})
-            bar.update(1, f"{got[0]} answers, {sum(dropped.values())} dropped")
+    with contextlib.closing(model.stream(ids, sampling, seeds, width, admit)) as answers:
+        for i, gen, ended in answers:
+            got[0] += 1; p, ex = prompts[i]
+            t, why = screen_tweet(model.text(gen), ended)
+            if _keep(t, why, seen, rows, n, dropped):
+                rows.append({**base, "text": t, "prompt": p, "example": ex or ""})
+                bar.update(1, f"{got[0]} answers, {sum(dropped.values())} dropped")
+            if len(rows) >= n: break   # the answers still in flight are abandoned, not waited for (nor counted as tried)
     model.calls += got[0]
     return rows, dict(dropped), got[0]
 
@@ -581,16 +583,6 @@ def auto_threads(load:float|None=None, # 1-minute load average (default: this ma
     if cpus is None: cpus = cpu_threads()
     most = torch.get_num_threads() if most is None else most
     return max(1, min(most, int(cpus - load + 0.5)))
-
-@contextlib.contextmanager
-def torch_threads(n:int|None # torch CPU threads inside the block (None: leave the setting alone)
-                 ):
-    "Run the block with `n` torch CPU threads, then restore the previous setting."
-    import torch
-    before = torch.get_num_threads()
-    if n: torch.set_num_threads(n)
-    try: yield
-    finally: torch.set_num_threads(before)
 
 # %% ../nbs/07_generate.ipynb #9fbfcf41
 def _sample_rows(logits,                  # (rows, vocabulary) float32 scores of the next token; changed in place

@@ -13,12 +13,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 import pandas as pd
-from .core import DetectError, Progress, check_path, check_positive, command_line, sha256_file, sigterm_as_exit
+from .core import DetectError, Progress, check_path, check_positive, command_line, sha256_file, sigterm_as_exit, torch_threads
 from .tweets import LABELS, TWEET_COLUMNS, load_extra, near_key, write_tweets
 from .data import load_tweepfake, stratified_subset
 from .evaluate import split_file
 from .generate import (SamplingConfig, chat_answers, check_out_file, generator_id, load_engine, resolve_generator,
-                                      screen_tweet, torch_threads)
+                                      screen_tweet)
 
 # %% auto #0
 __all__ = ['REWRITES', 'ATTACK_KINDS', 'REWRITE_COLUMNS', 'Rewrite', 'text_sha256', 'conversation', 'screen_rewrite', 'Rewritten',

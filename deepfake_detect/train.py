@@ -19,7 +19,7 @@ from .rundir import (CHECKPOINTS_DIR, DATA_JSON, METRICS_JSON, MODEL_DIR, TFIDF_
                                     VERSIONS_JSON, check_out, has_run, run_lock, stored_path, threshold_fields, write_run)
 from .tweets import LABELS, near_key, normalise_text
 from .data import data_folder, load_tweepfake, path_arg, stratified_subset
-from .core import sigterm_as_exit
+from .core import sigterm_as_exit, torch_threads
 
 # %% auto #0
 __all__ = ['MAX_OVERLAP', 'TrainConfig', 'resolve', 'defend_split', 'split_overlap', 'check_overlap', 'load_splits',
@@ -565,10 +565,12 @@ def _train_locked(cfg, run_dir, callbacks):
             (metrics, y_val, p_val), source = _train_tfidf(cfg, run_dir, train_ds, val_ds), "scikit-learn"
             extra = dict(best_C=metrics["best_C"])
         elif kind == "charcnn":   # `deepfake_detect.charcnn` sits above this module: found by name
-            metrics, y_val, p_val = importlib.import_module("deepfake_detect.charcnn").train_charcnn(cfg, run_dir, train_ds, val_ds, callbacks)
+            with torch_threads(cfg.threads or cpu_threads()):   # the caller's setting comes back afterwards
+                metrics, y_val, p_val = importlib.import_module("deepfake_detect.charcnn").train_charcnn(cfg, run_dir, train_ds, val_ds, callbacks)
             source, extra = "deepfake_detect.charcnn", dict(best_step=metrics["best_step"])
         else:
-            metrics, source, y_val, p_val = _train_transformer(cfg, run_dir, train_ds, val_ds, callbacks, _is_main_late)
+            with torch_threads(cfg.threads or cpu_threads()):
+                metrics, source, y_val, p_val = _train_transformer(cfg, run_dir, train_ds, val_ds, callbacks, _is_main_late)
             extra = dict(best_checkpoint=metrics["best_checkpoint"])
         if _is_main():
             extra.update(threshold_fields(y_val, p_val, cfg.target_fpr))   # the scores metrics.json has: no second pass

@@ -14,11 +14,11 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 from fastcore.basics import patch
-from .core import DetectError, Progress, atomic_write, check_path, cache_dir, get_device, sha256_file, set_seed, sigmoid
+from .core import DetectError, Progress, atomic_write, check_path, cache_dir, get_device, sha256_file, set_seed, sigmoid, torch_threads
 from .hub import SMOLLM2_GGUF, load_causal_lm, prepare_tokenizer, smollm2_gguf
 from .metrics import score_predictions
 from .data import data_folder, load_tweepfake, stratified_subset
-from .generate import auto_threads, generator_id, resolve_generator, torch_threads
+from .generate import auto_threads, generator_id, resolve_generator
 from .rundir import check_out
 from .core import sigterm_as_exit
 
