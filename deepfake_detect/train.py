@@ -453,7 +453,6 @@ def _resumed_step(output_dir) -> int:
 def _train_transformer(cfg, run_dir, train_ds, val_ds, callbacks, is_main):
     import torch
     device = get_device(cfg.device)
-    torch.set_num_threads(cfg.threads or cpu_threads())
     if model_preset(cfg.model)["kind"] == "openelm" and device == "cpu":
         _say(f"note: no GPU here; {cfg.model} will be very slow on CPU; {offline_note()}")
     args = _training_args(cfg, run_dir, device)
