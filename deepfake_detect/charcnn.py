@@ -66,26 +66,43 @@ class CharCNNConfig:
     max_chars: int = 512             # characters read per text; the rest is cut
     lower: bool = False              # lower-case texts first
     min_count: int = 2               # a character seen fewer times in training shares its Unicode category's id
+    gru: int = 0                     # hidden size of a bidirectional GRU read over the convolutions' outputs (0: none)
+    gru_stride: int = 3              # the GRU reads the maximum of each this many positions (shorter sequences, faster)
 
     def __post_init__(self):
         self.widths = tuple(self.widths)
-        for k in ("embed_dim", "filters", "max_chars", "min_count"):
+        for k in ("embed_dim", "filters", "max_chars", "min_count", "gru_stride"):
             v = getattr(self, k)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise DetectError(f"charcnn {k} {v!r} must be a whole number of at least 1")
+        if isinstance(self.gru, bool) or not isinstance(self.gru, int) or self.gru < 0:
+            raise DetectError(f"charcnn gru {self.gru!r} must be a whole number: 0 (no GRU) or the GRU's hidden size, e.g. 64")
         if not self.widths or any(isinstance(w, bool) or not isinstance(w, int) or w < 1 or w % 2 == 0 for w in self.widths):
             raise DetectError(f"charcnn widths {self.widths!r} must be odd whole numbers, e.g. (3, 5, 7)")
         if not 0 <= self.dropout < 1: raise DetectError(f"charcnn dropout {self.dropout!r} must be from 0 to below 1")
 
 class CharCNN(nn.Module):
-    "Character embeddings, parallel 1-D convolutions, max- and mean-pooling over the text, dropout, a linear layer to 2 logits."
+    "Character embeddings, parallel 1-D convolutions (optionally read in order by a bidirectional GRU), max- and mean-pooling over the text, dropout, a linear layer to 2 logits."
     def __init__(self, config:CharCNNConfig, # the shape
                  vocab:CharVocab):          # the characters it reads
         super().__init__()
         self.config, self.vocab = config, vocab
+        c = config.filters * len(config.widths)
         self.embed = nn.Embedding(len(vocab), config.embed_dim, padding_idx=PAD)
         self.convs = nn.ModuleList(nn.Conv1d(config.embed_dim, config.filters, w, padding=w // 2) for w in config.widths)
+        self.gru = nn.GRU(c, config.gru, batch_first=True, bidirectional=True) if config.gru else None
         self.drop = nn.Dropout(config.dropout)
-        self.head = nn.Linear(2 * config.filters * len(config.widths), len(LABELS))
+        self.head = nn.Linear(2 * c + 4 * config.gru, len(LABELS))
+
+    def _read(self, h, lengths):
+        "Max- and mean-pooled outputs of the GRU over `h` (batch, channels, length), each row read to its own length only."
+        k = self.config.gru_stride
+        h = nn.functional.max_pool1d(h, k, k, ceil_mode=True).transpose(1, 2)     # (batch, steps, channels); padding is 0
+        steps = torch.div(lengths + k - 1, k, rounding_mode="floor").clamp(min=1)
+        packed = nn.utils.rnn.pack_padded_sequence(h, steps.cpu(), batch_first=True, enforce_sorted=False)
+        out, _ = self.gru(packed)
+        out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=h.shape[1])
+        valid = (torch.arange(h.shape[1], device=h.device)[None, :] < steps[:, None]).unsqueeze(2)
+        return [out.masked_fill(~valid, -2.0).amax(1), (out * valid).sum(1) / steps[:, None].to(out.dtype)]  # GRU outputs lie in (-1, 1)
 
     def forward(self, ids,   # (batch, length) character ids
                 mask,        # (batch, length) 1 for a character, 0 for padding
@@ -93,10 +110,11 @@ class CharCNN(nn.Module):
         x = self.embed(ids).transpose(1, 2)
         m = mask.unsqueeze(1).to(x.dtype)
         n = m.sum(2).clamp(min=1)
-        feats = []
+        feats, hs = [], []
         for conv in self.convs:
             h = torch.relu(conv(x)) * m                  # >= 0, so padding (0) never wins the max
-            feats += [h.amax(2), h.sum(2) / n]
+            feats += [h.amax(2), h.sum(2) / n]; hs.append(h)
+        if self.gru is not None: feats += self._read(torch.cat(hs, 1), mask.sum(1))
         return self.head(self.drop(torch.cat(feats, 1)))
 
 # %% ../nbs/03a_charcnn.ipynb #a079b923
