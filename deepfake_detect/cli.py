@@ -6,14 +6,15 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/cli.html.md"""
 
 # %% ../nbs/10_cli.ipynb #5c564672
 from __future__ import annotations
-import argparse, ast, collections.abc, dataclasses, importlib, importlib.util, inspect, os, sys, traceback, types, typing
+import argparse, ast, collections.abc, dataclasses, difflib, importlib, importlib.util, inspect, os, sys, traceback, types, typing
 from pathlib import Path
 from .core import OPTIONS, DetectError, quiet_libraries
 
 # %% auto #0
 __all__ = ['COMMANDS', 'ALIASES', 'REMOVED', 'Param', 'IMPLIED', 'doc_line', 'finite_float', 'type_kwargs', 'arg_help', 'params',
-           'config_class', 'option_help', 'cli_params', 'add_options', 'call_with', 'command_function', 'build_parser',
-           'command_parser', 'rewrite_aliases', 'main', 'type_name', 'options_table', 'md_table', 'option_conflicts']
+           'config_class', 'option_help', 'cli_params', 'add_options', 'call_with', 'command_function', 'CommandParser',
+           'build_parser', 'command_parser', 'rewrite_aliases', 'main', 'type_name', 'options_table', 'md_table',
+           'option_conflicts']
 
 # %% ../nbs/10_cli.ipynb #40b6fcbf
 COMMANDS = {  # name: (module, function, printer of its result: None when the function prints what it does itself)
@@ -220,6 +221,21 @@ def _fill(p:argparse.ArgumentParser, cmd:str):
         return call_with(printer, {**opts, "result": res})
     return run
 
+class CommandParser(argparse.ArgumentParser):
+    "An `ArgumentParser` that takes options only as spelled (an abbreviation is refused, not read as another option) and names the nearest options for an unknown one."
+    def __init__(self, *args, **kw): super().__init__(*args, **{**kw, "allow_abbrev": False})
+
+    def error(self, message:str):
+        if message.startswith("unrecognized arguments: "):
+            known = sorted({o for a in self._actions for o in a.option_strings if o.startswith("--")})
+            for word in message.split(": ", 1)[1].split():
+                u = word.split("=")[0]
+                if not u.startswith("--"): continue
+                near = [o for o in known if o.startswith(u)] or difflib.get_close_matches(u, known, n=3, cutoff=0.6)
+                message += f"; {u} is no option of {self.prog}" + (f" (did you mean {' or '.join(near)}?)" if near else "")
+            message += f"; see {self.prog} --help"
+        super().error(message)
+
 def build_parser(only:str|None=None # also add the options of this command (imports its module)
                 ) -> argparse.ArgumentParser:
     "The `deepfake-detect` argument parser: `--debug`, `--verbose` and the commands."
@@ -237,7 +253,7 @@ def build_parser(only:str|None=None # also add the options of this command (impo
 def command_parser(cmd:str # a name in `COMMANDS`
                   ) -> tuple: # (the parser of `deepfake-detect cmd`, the function that runs it on its namespace)
     "The parser of one command, and how to run it."
-    p = argparse.ArgumentParser(prog=f"deepfake-detect {cmd}", description=doc_line(*COMMANDS[cmd][:2]))
+    p = CommandParser(prog=f"deepfake-detect {cmd}", description=doc_line(*COMMANDS[cmd][:2]))
     return p, _fill(p, cmd)
 
 # %% ../nbs/10_cli.ipynb #00d8e214
