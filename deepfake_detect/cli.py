@@ -231,7 +231,7 @@ class CommandParser(argparse.ArgumentParser):
             for word in message.split(": ", 1)[1].split():
                 u = word.split("=")[0]
                 if not u.startswith("--"): continue
-                near = [o for o in known if o.startswith(u)] or difflib.get_close_matches(u, known, n=3, cutoff=0.6)
+                near = [o for o in known if o.startswith(u)] or difflib.get_close_matches(u, known, n=3, cutoff=0.8)
                 message += f"; {u} is no option of {self.prog}" + (f" (did you mean {' or '.join(near)}?)" if near else "")
             message += f"; see {self.prog} --help"
         super().error(message)
