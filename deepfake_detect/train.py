@@ -541,15 +541,18 @@ def at_threshold(labels,            # validation labels, 0 = human, 1 = bot
 
 def train(cfg:TrainConfig,   # the run's configuration
           callbacks=None,    # Python only: extra `transformers.TrainerCallback`s (transformer models), or callables `f(step, logs)` (charcnn)
+          charcnn=None,      # Python only: the character CNN's shape, a `deepfake_detect.charcnn.CharCNNConfig` (default: the preset's)
          ) -> Path:          # the run directory
     "Fine-tune a detector (OpenELM, MiniLM, SmolLM2, any checkpoint, TF-IDF or the character CNN) into a complete run directory."
     cfg = resolve(cfg)
+    if charcnn is not None and model_preset(cfg.model)["kind"] != "charcnn":
+        raise DetectError(f"charcnn= gives the character CNN's shape; model {cfg.model!r} is no charcnn run: leave it out")
     run_dir = Path(cfg.out).expanduser()
     if _is_main(): check_out(run_dir, overwrite=True, data=data_folder(cfg.data))  # before the lock creates anything
     with sigterm_as_exit("train"), (run_lock(run_dir) if _is_main() else contextlib.nullcontext()), quiet_libraries(cfg.verbose):
-        return _train_locked(cfg, run_dir, callbacks)
+        return _train_locked(cfg, run_dir, callbacks, charcnn)
 
-def _train_locked(cfg, run_dir, callbacks):
+def _train_locked(cfg, run_dir, callbacks, charcnn=None):
     _prepare_run_dir(run_dir, cfg)
     train_ds, val_ds = load_splits(cfg)   # bad data stops the run here, before anything is written
     overlap = check_overlap(split_overlap(train_ds, val_ds), data_folder(cfg.data))
@@ -565,7 +568,7 @@ def _train_locked(cfg, run_dir, callbacks):
             extra = dict(best_C=metrics["best_C"])
         elif kind == "charcnn":   # `deepfake_detect.charcnn` sits above this module: found by name
             with torch_threads(cfg.threads or cpu_threads()):   # the caller's setting comes back afterwards
-                metrics, y_val, p_val = importlib.import_module("deepfake_detect.charcnn").train_charcnn(cfg, run_dir, train_ds, val_ds, callbacks)
+                metrics, y_val, p_val = importlib.import_module("deepfake_detect.charcnn").train_charcnn(cfg, run_dir, train_ds, val_ds, callbacks, charcnn)
             source, extra = "deepfake_detect.charcnn", dict(best_step=metrics["best_step"])
         else:
             with torch_threads(cfg.threads or cpu_threads()):
