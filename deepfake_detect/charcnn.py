@@ -7,7 +7,7 @@ Docs: https://deepfake-detect.github.io/deepfake-detect/charcnn.html.md"""
 # %% ../nbs/03a_charcnn.ipynb #d7cca4ea
 from __future__ import annotations
 import collections, json, math, os, shutil, sys, time, unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 import numpy as np
 import torch
@@ -252,7 +252,7 @@ def train_charcnn(cfg,               # a resolved `deepfake_detect.train.TrainCo
                   train_ds,          # the training split (text, label)
                   val_ds,            # the validation split (text, label, generator)
                   callbacks=None,    # callables `f(step, logs)` called after each step (tests interrupt with them)
-                  config:CharCNNConfig|None=None, # the model's shape (default: `CharCNNConfig` with `max_chars` = `cfg.max_length`)
+                  config:CharCNNConfig|None=None, # the model's shape (default: `CharCNNConfig()`); its `max_chars` is always `cfg.max_length`
                  ) -> tuple:         # (metrics, validation labels, validation p_bot)
     "Train the character CNN of `cfg` into `run_dir` (model/, checkpoints/, tensorboard/, log_history.json)."
     from torch.utils.tensorboard import SummaryWriter
@@ -261,7 +261,7 @@ def train_charcnn(cfg,               # a resolved `deepfake_detect.train.TrainCo
     torch.set_num_threads(cfg.threads or cpu_threads())
     ck = _last_checkpoint(run_dir) if cfg.resume else None
     st = torch.load(ck/"state.pt", weights_only=True) if ck else None
-    config = CharCNNConfig(**st["config"]) if st else (config or CharCNNConfig(max_chars=cfg.max_length))
+    config = CharCNNConfig(**st["config"]) if st else replace(config or CharCNNConfig(), max_chars=cfg.max_length)  # one limit: the run's
     texts = list(train_ds["text"])
     vocab = CharVocab(**st["vocab"]) if st else CharVocab.build(texts, config.min_count, config.lower)
     set_seed(cfg.seed)

@@ -541,7 +541,7 @@ def at_threshold(labels,            # validation labels, 0 = human, 1 = bot
 
 def train(cfg:TrainConfig,   # the run's configuration
           callbacks=None,    # Python only: extra `transformers.TrainerCallback`s (transformer models), or callables `f(step, logs)` (charcnn)
-          charcnn=None,      # Python only: the character CNN's shape, a `deepfake_detect.charcnn.CharCNNConfig` (default: the preset's)
+          charcnn=None,      # Python only: the character CNN's shape, a `deepfake_detect.charcnn.CharCNNConfig` (default: the preset's); `max_length` still sets its characters per text
          ) -> Path:          # the run directory
     "Fine-tune a detector (OpenELM, MiniLM, SmolLM2, any checkpoint, TF-IDF or the character CNN) into a complete run directory."
     cfg = resolve(cfg)
