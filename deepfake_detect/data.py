@@ -17,13 +17,13 @@ import pandas as pd
 from fastcore.basics import patch
 from tqdm.auto import tqdm
 from .core import DetectError, atomic_write, bars_on, cache_dir, check_positive, read_text, sha256_file
-from .tweets import (LABELS, SPLITS, TWEEPFAKE_GENERATORS, TWEET_COLUMNS, load_built, near_key,
+from .tweets import (LABELS, SPLITS, TWEEPFAKE_GENERATORS, TWEET_COLUMNS, load_built, load_extra, near_key,
                                      normalise_text, tweet_features, _ENTITY, _HAS_ESCAPE)
 
 # %% auto #0
 __all__ = ['TWEEPFAKE_COMMIT', 'TWEEPFAKE_BASE_URL', 'URLS', 'SHA256', 'DATA_ENV', 'BASE_URL_ENV', 'REPORT_FILE', 'LENGTHS_PLOT',
            'default_data_dir', 'SplitFile', 'read_tweepfake_csv', 'path_arg', 'data_folder', 'load_tweepfake',
-           'make_fixture', 'stratified_subset', 'download_tweepfake', 'DataReport', 'data_report',
+           'make_fixture', 'split_texts', 'stratified_subset', 'download_tweepfake', 'DataReport', 'data_report',
            'show_download_tweepfake', 'show_data_report']
 
 # %% ../nbs/01_data.ipynb #8d0fb890
@@ -253,6 +253,14 @@ def make_fixture(dest:str|Path, # folder to write train.csv, validation.csv and 
             w.writerow(TWEET_COLUMNS)
             w.writerows(rows)
     return dest
+
+# %% ../nbs/01_data.ipynb #fa0cd5e9
+def split_texts(path:str|Path, # a split file: TweepFake format, or written by `build_dataset` (a `data_card.json` beside it)
+               ) -> list[str]: # its normalised texts, empty ones dropped
+    "The texts of one split file, read as `load_tweepfake` reads its folder."
+    path = Path(path)
+    if (path.parent/"data_card.json").exists(): return load_extra(path)["text"].tolist()
+    return read_tweepfake_csv(path).rows["text"].tolist()
 
 # %% ../nbs/01_data.ipynb #dc2aed28
 def stratified_subset(ds,           # a `datasets.Dataset` or a DataFrame with `generator` (and `label`) columns

@@ -15,7 +15,7 @@ import pandas as pd
 from .core import DEFAULT_THRESHOLD, DetectError, atomic_write, check_positive, check_threshold, sha256_file
 from .tweets import LABELS, near_key
 from .metrics import bootstrap_ci, format_ci, score_predictions
-from .data import data_folder, load_tweepfake, read_tweepfake_csv
+from .data import data_folder, load_tweepfake, read_tweepfake_csv, split_texts
 from .rundir import DATA_JSON, eval_json, eval_plot, eval_predictions, oof_csv, read_run, run_path, run_threshold
 from .predict import Detector
 from .core import check_path
@@ -270,7 +270,7 @@ def seen_data(run:Path,     # the run directory
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")   # its dropped rows were reported when the run was trained
-                seen = {near_key(t) for t in read_tweepfake_csv(p).rows["text"]}
+                seen = {near_key(t) for t in split_texts(p)}
         except DetectError as e: notes.append(f"the training file {p} cannot be read ({e})"); continue
         s = float(np.mean([k in seen for k in keys])) if keys else 0.0
         share = s if share is None else max(share, s)
